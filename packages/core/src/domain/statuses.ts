@@ -1,0 +1,52 @@
+/**
+ * Every status each object can be in, as data. The database's CHECK constraints, the state machines
+ * and the API schemas are all built from these lists, so a new status is added in one place.
+ */
+
+/** A payment's life: see {@link PAYMENT_TRANSITIONS}. */
+export const PAYMENT_STATUSES = [
+  'pending',
+  'requires_action',
+  'processing',
+  'succeeded',
+  'failed',
+  'canceled',
+  'partially_refunded',
+  'refunded',
+] as const;
+export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
+
+/** A subscription's life: see {@link SUBSCRIPTION_TRANSITIONS}. */
+export const SUBSCRIPTION_STATUSES = ['incomplete', 'active', 'past_due', 'canceled', 'expired'] as const;
+export type SubscriptionStatus = (typeof SUBSCRIPTION_STATUSES)[number];
+
+/** A refund's life: see {@link REFUND_TRANSITIONS}. `requires_approval` waits for a second admin. */
+export const REFUND_STATUSES = ['requires_approval', 'pending', 'succeeded', 'failed', 'canceled'] as const;
+export type RefundStatus = (typeof REFUND_STATUSES)[number];
+
+/**
+ * A webhook event in the inbox: `pending` until a worker applies it, `failed` while it waits for a
+ * retry, `dead` after the last attempt, `ignored` for types pay does not handle.
+ */
+export const WEBHOOK_EVENT_STATUSES = ['pending', 'processed', 'failed', 'dead', 'ignored'] as const;
+export type WebhookEventStatus = (typeof WEBHOOK_EVENT_STATUSES)[number];
+
+/** What an API key may do: `service` takes payments, `admin` also refunds and operates. */
+export const API_KEY_ROLES = ['service', 'admin'] as const;
+export type ApiKeyRole = (typeof API_KEY_ROLES)[number];
+
+/** How often a plan bills. */
+export const PLAN_INTERVALS = ['month', 'year'] as const;
+export type PlanInterval = (typeof PLAN_INTERVALS)[number];
+
+/** Why a payment was taken. */
+export const BILLING_REASONS = ['manual', 'subscription_create', 'subscription_cycle'] as const;
+export type BillingReason = (typeof BILLING_REASONS)[number];
+
+/** Where a refund came from: through pay, or made in Stripe's dashboard and learnt by webhook. */
+export const REFUND_ORIGINS = ['pay', 'stripe'] as const;
+export type RefundOrigin = (typeof REFUND_ORIGINS)[number];
+
+/** Who did something recorded in the audit log. */
+export const ACTOR_TYPES = ['api_key', 'cli_operator', 'system'] as const;
+export type ActorType = (typeof ACTOR_TYPES)[number];

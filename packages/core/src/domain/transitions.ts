@@ -1,0 +1,74 @@
+import { IllegalTransitionError } from '../errors.js';
+import type { PaymentStatus, RefundStatus, SubscriptionStatus } from './statuses.js';
+
+/**
+ * The payment state machine: for each status, the statuses it may move to. A gateway call that ends
+ * without an answer leaves a payment `pending`; it never becomes `failed` on a guess.
+ */
+export const PAYMENT_TRANSITIONS: Readonly<Record<PaymentStatus, readonly PaymentStatus[]>> = Object.freeze({
+  pending: ['requires_action', 'processing', 'succeeded', 'failed', 'canceled'],
+  requires_action: ['processing', 'succeeded', 'failed', 'canceled'],
+  processing: ['succeeded', 'failed', 'canceled'],
+  succeeded: ['partially_refunded', 'refunded'],
+  partially_refunded: ['partially_refunded', 'refunded'],
+  failed: [],
+  canceled: [],
+  refunded: [],
+});
+
+/** The subscription state machine. `canceled` and `expired` are final. */
+export const SUBSCRIPTION_TRANSITIONS: Readonly<Record<SubscriptionStatus, readonly SubscriptionStatus[]>> =
+  Object.freeze({
+    incomplete: ['active', 'expired'],
+    active: ['past_due', 'canceled'],
+    past_due: ['active', 'expired', 'canceled'],
+    canceled: [],
+    expired: [],
+  });
+
+/** The refund state machine. A failed or canceled refund gives its amount back to what may be refunded. */
+export const REFUND_TRANSITIONS: Readonly<Record<RefundStatus, readonly RefundStatus[]>> = Object.freeze({
+  requires_approval: ['pending', 'canceled'],
+  pending: ['succeeded', 'failed', 'canceled'],
+  succeeded: ['failed'],
+  failed: [],
+  canceled: [],
+});
+
+const MACHINES = {
+  payment: PAYMENT_TRANSITIONS,
+  subscription: SUBSCRIPTION_TRANSITIONS,
+  refund: REFUND_TRANSITIONS,
+} as const;
+
+export type StateMachineName = keyof typeof MACHINES;
+type StatusOf<M extends StateMachineName> = keyof (typeof MACHINES)[M] & string;
+
+/** True when the `machine`'s table allows `from → to`. */
+export function canTransition<M extends StateMachineName>(
+  machine: M,
+  from: StatusOf<M>,
+  to: StatusOf<M>,
+): boolean {
+  const table = MACHINES[machine] as Readonly<Record<string, readonly string[]>>;
+  return table[from]?.includes(to) ?? false;
+}
+
+/** Throws an {@link IllegalTransitionError} unless the `machine`'s table allows `from → to`. */
+export function assertTransition<M extends StateMachineName>(
+  machine: M,
+  from: StatusOf<M>,
+  to: StatusOf<M>,
+): void {
+  if (!canTransition(machine, from, to)) {
+    throw new IllegalTransitionError(`A ${machine} cannot move from ${from} to ${to}.`, {
+      context: { machine, from, to },
+    });
+  }
+}
+
+/** True for statuses with no way out. */
+export function isFinal<M extends StateMachineName>(machine: M, status: StatusOf<M>): boolean {
+  const table = MACHINES[machine] as Readonly<Record<string, readonly string[]>>;
+  return (table[status]?.length ?? 0) === 0;
+}

@@ -1,0 +1,137 @@
+const PAY_ERROR = Symbol.for('@pay/core/PayError');
+
+/**
+ * Every stable error code pay returns. The code is part of the public API: clients branch on it, and
+ * the API maps each to exactly one HTTP status.
+ */
+export type PayErrorCode =
+  | 'invalid_request'
+  | 'unauthenticated'
+  | 'forbidden'
+  | 'not_found'
+  | 'invalid_state'
+  | 'illegal_transition'
+  | 'idempotency_key_in_use'
+  | 'idempotency_key_reused'
+  | 'refund_exceeds_captured'
+  | 'rate_limited'
+  | 'payload_too_large'
+  | 'dependency_unavailable'
+  | 'transaction_misuse'
+  | 'configuration_invalid'
+  | 'internal_error';
+
+/** Base class of every error pay raises on purpose. `code` is stable; `message` is for people. */
+export abstract class PayError<C extends PayErrorCode = PayErrorCode> extends Error {
+  abstract readonly code: C;
+  /** The request field at fault, when one is. */
+  readonly param: string | undefined;
+  /** Whether the same request may succeed when retried with the same idempotency key. */
+  readonly retryable: boolean;
+  readonly context: Readonly<Record<string, unknown>>;
+  readonly [PAY_ERROR] = true;
+
+  constructor(
+    message: string,
+    options: { param?: string; retryable?: boolean; context?: Record<string, unknown>; cause?: unknown } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.param = options.param;
+    this.retryable = options.retryable ?? false;
+    this.context = options.context ?? {};
+  }
+}
+
+/** True for any PayError, even one thrown by a second copy of @pay/core in the same process. */
+export function isPayError(value: unknown): value is PayError {
+  return (
+    typeof value === 'object' && value !== null && (value as { [PAY_ERROR]?: unknown })[PAY_ERROR] === true
+  );
+}
+
+/** The request is malformed or breaks a documented rule of its fields. Nothing was written. */
+export class ValidationError extends PayError<'invalid_request'> {
+  readonly code = 'invalid_request';
+}
+
+/** No API key, or one that is unknown, malformed or revoked. */
+export class AuthenticationError extends PayError<'unauthenticated'> {
+  readonly code = 'unauthenticated';
+}
+
+/** The API key's role may not perform this operation. */
+export class ForbiddenError extends PayError<'forbidden'> {
+  readonly code = 'forbidden';
+}
+
+/** The object does not exist, or belongs to another account (never distinguished, to leak nothing). */
+export class NotFoundError extends PayError<'not_found'> {
+  readonly code = 'not_found';
+}
+
+/** The object is not in a state that allows the operation. */
+export class InvalidStateError extends PayError<'invalid_state'> {
+  readonly code = 'invalid_state';
+}
+
+/** A state machine was asked for a transition its table does not allow: a bug, not a user error. */
+export class IllegalTransitionError extends PayError<'illegal_transition'> {
+  readonly code = 'illegal_transition';
+}
+
+/** A request with this idempotency key is still running; retry after it finishes. */
+export class IdempotencyKeyInUseError extends PayError<'idempotency_key_in_use'> {
+  readonly code = 'idempotency_key_in_use';
+}
+
+/** The idempotency key was used before with other parameters or on another endpoint. */
+export class IdempotencyKeyReusedError extends PayError<'idempotency_key_reused'> {
+  readonly code = 'idempotency_key_reused';
+}
+
+/** The refund asks for more than remains refundable on the payment. */
+export class RefundExceedsCapturedError extends PayError<'refund_exceeds_captured'> {
+  readonly code = 'refund_exceeds_captured';
+}
+
+/** Too many requests for this API key; retry after the advertised delay. */
+export class RateLimitedError extends PayError<'rate_limited'> {
+  readonly code = 'rate_limited';
+}
+
+/** The request body exceeds the size limit. */
+export class PayloadTooLargeError extends PayError<'payload_too_large'> {
+  readonly code = 'payload_too_large';
+}
+
+/** A dependency (database, Stripe) failed or did not answer; retry with the same idempotency key. */
+export class DependencyUnavailableError extends PayError<'dependency_unavailable'> {
+  readonly code = 'dependency_unavailable';
+  constructor(message: string, options: { context?: Record<string, unknown>; cause?: unknown } = {}) {
+    super(message, { ...options, retryable: true });
+  }
+}
+
+/**
+ * Code used a store the wrong way round, such as querying PGlite's root client inside a transaction
+ * (one connection: it would wait for itself forever). A bug, never a user error.
+ */
+export class TransactionMisuseError extends PayError<'transaction_misuse'> {
+  readonly code = 'transaction_misuse';
+}
+
+/** A configuration value is missing or malformed; the message names the variable. */
+export class ConfigurationError extends PayError<'configuration_invalid'> {
+  readonly code = 'configuration_invalid';
+}
+
+/** A broken invariant that no request can cause. */
+export class InternalError extends PayError<'internal_error'> {
+  readonly code = 'internal_error';
+}
+
+/** Exhaustiveness guard for switches over closed unions. */
+export function assertNever(value: never, what = 'value'): never {
+  throw new InternalError(`Unexpected ${what}: ${JSON.stringify(value)}`);
+}

@@ -1,0 +1,335 @@
+import type { Currency } from '../money.js';
+import type {
+  AccountId,
+  ApiKeyId,
+  CustomerId,
+  IdempotencyKeyId,
+  PaymentId,
+  PaymentMethodId,
+  PlanId,
+  RefundId,
+  SubscriptionId,
+  WebhookEventId,
+} from '../ids.js';
+import type {
+  Account,
+  ApiKey,
+  AuditEntry,
+  Cause,
+  Customer,
+  IdempotencyKey,
+  Payment,
+  PaymentEvent,
+  PaymentMethod,
+  Plan,
+  Refund,
+  RefundEvent,
+  Subscription,
+  SubscriptionEvent,
+  WebhookEvent,
+} from '../domain/entities.js';
+import type {
+  ActorType,
+  ApiKeyRole,
+  BillingReason,
+  PaymentStatus,
+  PlanInterval,
+  RefundOrigin,
+  RefundStatus,
+  SubscriptionStatus,
+  WebhookEventStatus,
+} from '../domain/statuses.js';
+import type { Page, PageRequest } from './page.js';
+
+/*
+ * Lookups by id take the account too: an object of another account is simply not found, so no code
+ * path can leak it. Lookups by a Stripe id do not (Stripe's ids are global and come from webhooks).
+ */
+
+export interface AccountRepository {
+  create(input: { name: string }): Promise<Account>;
+  findById(id: AccountId): Promise<Account | null>;
+}
+
+export interface ApiKeyRepository {
+  create(input: {
+    accountId: AccountId;
+    name: string;
+    role: ApiKeyRole;
+    keyHash: string;
+    keyPrefix: string;
+  }): Promise<ApiKey>;
+  /** The key with this SHA-256 hash, unless it was revoked. */
+  findActiveByHash(keyHash: string): Promise<ApiKey | null>;
+  listByAccount(accountId: AccountId): Promise<ApiKey[]>;
+  /** Revokes the key; revoking twice keeps the first time. Null when no such key. */
+  revoke(accountId: AccountId, id: ApiKeyId, at: Date): Promise<ApiKey | null>;
+}
+
+export interface CustomerRepository {
+  create(input: {
+    accountId: AccountId;
+    userId: string;
+    email?: string | null;
+    stripeCustomerId?: string | null;
+  }): Promise<Customer>;
+  findById(accountId: AccountId, id: CustomerId): Promise<Customer | null>;
+  findByUserId(accountId: AccountId, userId: string): Promise<Customer | null>;
+  findByStripeId(stripeCustomerId: string): Promise<Customer | null>;
+  /** Records the Stripe customer once; returns null when another one was recorded first. */
+  setStripeCustomerId(id: CustomerId, stripeCustomerId: string): Promise<Customer | null>;
+}
+
+export interface NewPaymentMethod {
+  accountId: AccountId;
+  customerId: CustomerId;
+  stripePaymentMethodId: string;
+  brand: string;
+  last4: string;
+  expMonth: number;
+  expYear: number;
+}
+
+export interface PaymentMethodRepository {
+  /** Inserts the card, or returns the row already stored for its Stripe id. */
+  upsertByStripeId(input: NewPaymentMethod): Promise<PaymentMethod>;
+  findById(accountId: AccountId, id: PaymentMethodId): Promise<PaymentMethod | null>;
+  findByStripeId(stripePaymentMethodId: string): Promise<PaymentMethod | null>;
+  listByCustomer(accountId: AccountId, customerId: CustomerId): Promise<PaymentMethod[]>;
+}
+
+export interface PlanRepository {
+  create(input: {
+    accountId: AccountId;
+    name: string;
+    amount: number;
+    currency: Currency;
+    interval: PlanInterval;
+  }): Promise<Plan>;
+  findById(accountId: AccountId, id: PlanId): Promise<Plan | null>;
+  list(accountId: AccountId, page: PageRequest): Promise<Page<Plan>>;
+}
+
+export interface NewPayment {
+  id?: PaymentId;
+  accountId: AccountId;
+  customerId: CustomerId;
+  paymentMethodId?: PaymentMethodId | null;
+  planId?: PlanId | null;
+  subscriptionId?: SubscriptionId | null;
+  billingReason: BillingReason;
+  amount: number;
+  currency: Currency;
+  stripeIdempotencyKey: string;
+  description?: string | null;
+}
+
+/** Fields a transition may set together with the status. */
+export interface PaymentPatch {
+  amountRefunded?: number;
+  stripePaymentIntentId?: string;
+  paymentMethodId?: PaymentMethodId;
+  failureCode?: string | null;
+  declineCode?: string | null;
+  failureMessage?: string | null;
+}
+
+/** A compare-and-set status change: applied only while the row is still `from`. */
+export interface Transition<S extends string, P> {
+  from: S;
+  to: S;
+  /** Minor units the change moved, for the event row; 0 when omitted. */
+  amount?: number;
+  patch?: P;
+}
+
+export interface PaymentRepository {
+  /** Inserts a `pending` payment and its creation event row. */
+  create(input: NewPayment, cause: Cause): Promise<Payment>;
+  findById(accountId: AccountId, id: PaymentId): Promise<Payment | null>;
+  findByStripeIntentId(stripePaymentIntentId: string): Promise<Payment | null>;
+  /** Reads the payment and locks its row until the transaction ends (`FOR UPDATE`). */
+  lockById(id: PaymentId): Promise<Payment | null>;
+  /** Records the PaymentIntent's id once; returns null when another id was recorded first. */
+  setStripeIntentId(id: PaymentId, stripePaymentIntentId: string): Promise<Payment | null>;
+  /**
+   * Moves the payment `from → to` (checked against the state machine) and writes its event row.
+   * Returns null when the payment was no longer `from`: another writer got there first.
+   */
+  transition(
+    id: PaymentId,
+    change: Transition<PaymentStatus, PaymentPatch>,
+    cause: Cause,
+  ): Promise<Payment | null>;
+  list(accountId: AccountId, page: PageRequest): Promise<Page<Payment>>;
+  listEvents(paymentId: PaymentId): Promise<PaymentEvent[]>;
+}
+
+export interface NewSubscription {
+  id?: SubscriptionId;
+  accountId: AccountId;
+  customerId: CustomerId;
+  planId: PlanId;
+  paymentMethodId?: PaymentMethodId | null;
+  status: 'incomplete' | 'active';
+  currentPeriodStart: Date;
+  currentPeriodEnd: Date;
+  nextBillingAt: Date | null;
+}
+
+export interface SubscriptionPatch {
+  paymentMethodId?: PaymentMethodId | null;
+  currentPeriodStart?: Date;
+  currentPeriodEnd?: Date;
+  nextBillingAt?: Date | null;
+  cancelAtPeriodEnd?: boolean;
+  canceledAt?: Date | null;
+  endedAt?: Date | null;
+  dunningAttempts?: number;
+}
+
+export interface SubscriptionRepository {
+  /** Inserts the subscription and its creation event row. */
+  create(input: NewSubscription, cause: Cause): Promise<Subscription>;
+  findById(accountId: AccountId, id: SubscriptionId): Promise<Subscription | null>;
+  lockById(id: SubscriptionId): Promise<Subscription | null>;
+  /** Compare-and-set like {@link PaymentRepository.transition}; `from === to` updates fields only, with an event row. */
+  transition(
+    id: SubscriptionId,
+    change: Transition<SubscriptionStatus, SubscriptionPatch>,
+    cause: Cause,
+  ): Promise<Subscription | null>;
+  /** Active or past-due subscriptions whose next billing time has come, oldest first. */
+  listDue(now: Date, limit: number): Promise<Subscription[]>;
+  list(accountId: AccountId, page: PageRequest): Promise<Page<Subscription>>;
+  listEvents(subscriptionId: SubscriptionId): Promise<SubscriptionEvent[]>;
+}
+
+export interface NewRefund {
+  id?: RefundId;
+  accountId: AccountId;
+  paymentId: PaymentId;
+  amount: number;
+  currency: Currency;
+  status: 'requires_approval' | 'pending' | 'succeeded';
+  origin: RefundOrigin;
+  reason?: string | null;
+  stripeRefundId?: string | null;
+  stripeIdempotencyKey?: string | null;
+  requestedBy?: string | null;
+}
+
+export interface RefundPatch {
+  stripeRefundId?: string;
+  approvedBy?: string;
+  failureReason?: string | null;
+}
+
+export interface RefundRepository {
+  /** Inserts the refund and its creation event row. */
+  create(input: NewRefund, cause: Cause): Promise<Refund>;
+  findById(accountId: AccountId, id: RefundId): Promise<Refund | null>;
+  findByStripeId(stripeRefundId: string): Promise<Refund | null>;
+  transition(
+    id: RefundId,
+    change: Transition<RefundStatus, RefundPatch>,
+    cause: Cause,
+  ): Promise<Refund | null>;
+  listByPayment(accountId: AccountId, paymentId: PaymentId): Promise<Refund[]>;
+  listEvents(refundId: RefundId): Promise<RefundEvent[]>;
+}
+
+export interface NewWebhookEvent {
+  stripeEventId: string;
+  type: string;
+  apiVersion: string | null;
+  livemode: boolean;
+  objectId: string | null;
+  payload: string;
+  signatureVerified: boolean;
+  stripeCreatedAt: Date;
+  receivedAt: Date;
+}
+
+export interface WebhookEventRepository {
+  /** Stores the event unless its Stripe id is already there; `inserted` says which. */
+  insert(input: NewWebhookEvent): Promise<{ event: WebhookEvent; inserted: boolean }>;
+  findByStripeId(stripeEventId: string): Promise<WebhookEvent | null>;
+  /**
+   * Locks up to `limit` due events (`pending` or `failed`, next attempt ≤ now), oldest first, skipping
+   * rows other workers hold. Only meaningful inside a transaction: the locks end with it.
+   */
+  claimDue(now: Date, limit: number): Promise<WebhookEvent[]>;
+  markProcessed(id: WebhookEventId, at: Date, status: 'processed' | 'ignored'): Promise<void>;
+  /** Records a failed attempt: `failed` with the next attempt time, or `dead` when none remain. */
+  markFailed(
+    id: WebhookEventId,
+    failure: { error: string; nextAttemptAt: Date; dead: boolean },
+  ): Promise<void>;
+  countByStatus(): Promise<Record<WebhookEventStatus, number>>;
+}
+
+export interface NewIdempotencyKey {
+  accountId: AccountId;
+  key: string;
+  requestMethod: string;
+  requestPath: string;
+  paramsHash: string;
+  now: Date;
+}
+
+export interface IdempotencyKeyPatch {
+  recoveryPoint?: string;
+  lockedAt?: Date | null;
+  responseStatus?: number | null;
+  responseBody?: unknown;
+  resourceId?: string | null;
+  lastRunAt?: Date;
+}
+
+export interface IdempotencyKeyRepository {
+  /** Inserts the key locked (`recoveryPoint: 'started'`), or returns the row already there. */
+  insert(input: NewIdempotencyKey): Promise<{ key: IdempotencyKey; inserted: boolean }>;
+  find(accountId: AccountId, key: string): Promise<IdempotencyKey | null>;
+  /**
+   * Takes the lock when it is free or older than `staleBefore` and no response is stored yet.
+   * Returns null when another request holds it.
+   */
+  lock(id: IdempotencyKeyId, now: Date, staleBefore: Date): Promise<IdempotencyKey | null>;
+  update(id: IdempotencyKeyId, patch: IdempotencyKeyPatch): Promise<IdempotencyKey>;
+  /** Deletes keys created before `cutoff` (Stripe keeps them 24 h); returns how many. */
+  deleteCreatedBefore(cutoff: Date): Promise<number>;
+}
+
+export interface NewAuditEntry {
+  accountId: AccountId | null;
+  actorType: ActorType;
+  actorId: string;
+  action: string;
+  targetType?: string | null;
+  targetId?: string | null;
+  amount?: number | null;
+  currency?: Currency | null;
+  details?: Record<string, unknown>;
+  requestId?: string | null;
+}
+
+export interface AuditLogRepository {
+  append(input: NewAuditEntry): Promise<AuditEntry>;
+  list(accountId: AccountId, page: PageRequest): Promise<Page<AuditEntry>>;
+}
+
+/** Every repository, bound to one connection or one transaction. */
+export interface Repositories {
+  readonly accounts: AccountRepository;
+  readonly apiKeys: ApiKeyRepository;
+  readonly customers: CustomerRepository;
+  readonly paymentMethods: PaymentMethodRepository;
+  readonly plans: PlanRepository;
+  readonly payments: PaymentRepository;
+  readonly subscriptions: SubscriptionRepository;
+  readonly refunds: RefundRepository;
+  readonly webhookEvents: WebhookEventRepository;
+  readonly idempotencyKeys: IdempotencyKeyRepository;
+  readonly audit: AuditLogRepository;
+}

@@ -1,0 +1,2 @@
+// PGlite's cold start (WASM compile + initdb) takes 2-10 s on 2 busy cores: raise jest's 5 s default.
+module.exports = { ...require('../../jest.config.base.js'), displayName: 'runtime', testTimeout: 60_000 };
