@@ -72,8 +72,14 @@ export default tseslint.config(
     },
   },
   {
+    // Lint fixtures are deliberately broken files that tests feed to ESLint; they are in no tsconfig.
+    files: ['**/test/fixtures/lint/**/*.ts'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: { parserOptions: { projectService: false, project: null } },
+  },
+  {
     // The dependency rule (DESIGN.md §1): core holds the domain and the ports, and touches no I/O.
-    files: ['packages/core/**/*.ts'],
+    files: ['packages/core/src/**/*.ts', 'packages/core/test/fixtures/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
@@ -112,7 +118,10 @@ export default tseslint.config(
         {
           patterns: [
             NO_FOREIGN_SRC,
-            { group: ['@pay/stripe-adapter', '@pay/api', '@pay/cli', '@pay/runtime'], message: '@pay/db depends only on @pay/core.' },
+            {
+              group: ['@pay/stripe-adapter', '@pay/api', '@pay/cli', '@pay/runtime'],
+              message: '@pay/db depends only on @pay/core.',
+            },
           ],
         },
       ],
@@ -123,7 +132,12 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [NO_FOREIGN_SRC, { group: ['@pay/api', '@pay/cli'], message: 'Apps depend on the runtime, not the reverse.' }] },
+        {
+          patterns: [
+            NO_FOREIGN_SRC,
+            { group: ['@pay/api', '@pay/cli'], message: 'Apps depend on the runtime, not the reverse.' },
+          ],
+        },
       ],
     },
   },
