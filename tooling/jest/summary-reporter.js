@@ -6,6 +6,7 @@ const path = require('node:path');
  * `scripts/quickstart.cjs` and `.ci/run` can print one `N passed, N failed` line summing every package.
  */
 class SummaryReporter {
+  /** `failed` counts failed tests plus suites that crashed before running any. */
   constructor(globalConfig) {
     this.rootDir = globalConfig.rootDir;
   }
@@ -14,14 +15,12 @@ class SummaryReporter {
     const dir = process.env.PAY_TEST_RESULTS_DIR || path.resolve(__dirname, '../../.test-results');
     fs.mkdirSync(dir, { recursive: true });
     const name = path.relative(path.resolve(__dirname, '../..'), this.rootDir).replace(/[\\/]/g, '_') || 'root';
-    const failedSuites = results.numFailedTestSuites + (results.numRuntimeErrorTestSuites || 0);
     fs.writeFileSync(
       path.join(dir, `${name}-${process.pid}.json`),
       JSON.stringify({
         package: name,
         passed: results.numPassedTests,
-        failed: results.numFailedTests,
-        failedSuites,
+        failed: results.numFailedTests + (results.numRuntimeErrorTestSuites || 0),
         skipped: results.numPendingTests,
       }),
     );

@@ -9,3 +9,5 @@ export * from './ports/clock.js';
 export * from './ports/logger.js';
 export * from './ports/repositories.js';
 export * from './ports/store.js';
+export * from './services/api-key-secrets.js';
+export * from './services/account-service.js';
