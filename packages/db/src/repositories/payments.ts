@@ -1,0 +1,195 @@
+import { and, asc, desc, eq, isNull, or } from 'drizzle-orm';
+import {
+  assertTransition,
+  newId,
+  type Payment,
+  type PaymentEvent,
+  type PaymentPatch,
+  type PaymentRepository,
+} from '@pay/core';
+import type { PaymentEventRow, PaymentRow } from '../rows.js';
+import type { Executor } from '../store.js';
+import { paymentEvents, payments } from '../tables.js';
+import { causeColumns, firstOrNull, olderThan, pageFetchSize, single, toCause, toPage } from './shared.js';
+
+const toPayment = (row: PaymentRow): Payment => ({
+  id: row.id,
+  accountId: row.accountId,
+  customerId: row.customerId,
+  paymentMethodId: row.paymentMethodId,
+  planId: row.planId,
+  subscriptionId: row.subscriptionId,
+  billingReason: row.billingReason,
+  amount: row.amount,
+  currency: row.currency,
+  amountRefunded: row.amountRefunded,
+  status: row.status,
+  stripePaymentIntentId: row.stripePaymentIntentId,
+  stripeIdempotencyKey: row.stripeIdempotencyKey,
+  failureCode: row.failureCode,
+  declineCode: row.declineCode,
+  failureMessage: row.failureMessage,
+  description: row.description,
+  createdAt: row.createdAt,
+  updatedAt: row.updatedAt,
+});
+
+const toPaymentEvent = (row: PaymentEventRow): PaymentEvent => ({
+  id: row.id,
+  paymentId: row.paymentId,
+  accountId: row.accountId,
+  fromStatus: row.fromStatus,
+  toStatus: row.toStatus,
+  amount: row.amount,
+  cause: toCause(row),
+  createdAt: row.createdAt,
+});
+
+/** The columns a transition may set: named one by one, so no stray key of the patch reaches the row. */
+function patchColumns(patch: PaymentPatch = {}) {
+  return {
+    amountRefunded: patch.amountRefunded,
+    stripePaymentIntentId: patch.stripePaymentIntentId,
+    paymentMethodId: patch.paymentMethodId,
+    failureCode: patch.failureCode,
+    declineCode: patch.declineCode,
+    failureMessage: patch.failureMessage,
+  };
+}
+
+export function createPaymentRepository(x: Executor): PaymentRepository {
+  return {
+    async create(input, cause) {
+      const now = new Date();
+      return x.atomic(async (db) => {
+        const rows = await db
+          .insert(payments)
+          .values({
+            id: input.id ?? newId('payment', now),
+            accountId: input.accountId,
+            customerId: input.customerId,
+            paymentMethodId: input.paymentMethodId ?? null,
+            planId: input.planId ?? null,
+            subscriptionId: input.subscriptionId ?? null,
+            billingReason: input.billingReason,
+            amount: input.amount,
+            currency: input.currency,
+            status: 'pending',
+            stripeIdempotencyKey: input.stripeIdempotencyKey,
+            description: input.description ?? null,
+            createdAt: now,
+            updatedAt: now,
+          })
+          .returning();
+        const payment = single(rows, 'INSERT payments');
+        await db.insert(paymentEvents).values({
+          id: newId('paymentEvent', now),
+          paymentId: payment.id,
+          accountId: payment.accountId,
+          fromStatus: null,
+          toStatus: payment.status,
+          amount: 0,
+          ...causeColumns(cause),
+          createdAt: now,
+        });
+        return toPayment(payment);
+      });
+    },
+
+    async findById(accountId, id) {
+      const rows = await x
+        .db()
+        .select()
+        .from(payments)
+        .where(and(eq(payments.id, id), eq(payments.accountId, accountId)));
+      return firstOrNull(rows, toPayment);
+    },
+
+    async findByStripeIntentId(stripePaymentIntentId) {
+      const rows = await x
+        .db()
+        .select()
+        .from(payments)
+        .where(eq(payments.stripePaymentIntentId, stripePaymentIntentId));
+      return firstOrNull(rows, toPayment);
+    },
+
+    async lockById(id) {
+      const rows = await x.db().select().from(payments).where(eq(payments.id, id)).for('update');
+      return firstOrNull(rows, toPayment);
+    },
+
+    async setStripeIntentId(id, stripePaymentIntentId) {
+      // Compare-and-set: a request and its retry (or the recovery job) may both learn an intent id.
+      // The first recorded wins; the same id again is a no-op that returns the row.
+      const rows = await x
+        .db()
+        .update(payments)
+        .set({ stripePaymentIntentId, updatedAt: new Date() })
+        .where(
+          and(
+            eq(payments.id, id),
+            or(
+              isNull(payments.stripePaymentIntentId),
+              eq(payments.stripePaymentIntentId, stripePaymentIntentId),
+            ),
+          ),
+        )
+        .returning();
+      return firstOrNull(rows, toPayment);
+    },
+
+    async transition(id, change, cause) {
+      assertTransition('payment', change.from, change.to);
+      const now = new Date();
+      return x.atomic(async (db) => {
+        // Compare-and-set on the status. A webhook, the request that started the payment and the
+        // recovery job may all try to move the same payment at once; each read it as `from`, but only
+        // the first UPDATE still matches `status = from` (the others block on its row lock, then
+        // re-check and match nothing). The losers get null instead of applying a stale transition —
+        // a late `payment_failed` can never undo `succeeded`.
+        const rows = await db
+          .update(payments)
+          .set({ ...patchColumns(change.patch), status: change.to, updatedAt: now })
+          .where(and(eq(payments.id, id), eq(payments.status, change.from)))
+          .returning();
+        const payment = rows[0];
+        if (payment === undefined) {
+          return null;
+        }
+        await db.insert(paymentEvents).values({
+          id: newId('paymentEvent', now),
+          paymentId: payment.id,
+          accountId: payment.accountId,
+          fromStatus: change.from,
+          toStatus: change.to,
+          amount: change.amount ?? 0,
+          ...causeColumns(cause),
+          createdAt: now,
+        });
+        return toPayment(payment);
+      });
+    },
+
+    async list(accountId, page) {
+      const rows = await x
+        .db()
+        .select()
+        .from(payments)
+        .where(and(eq(payments.accountId, accountId), olderThan(payments.id, page)))
+        .orderBy(desc(payments.id))
+        .limit(pageFetchSize(page));
+      return toPage(rows, page, toPayment);
+    },
+
+    async listEvents(paymentId) {
+      const rows = await x
+        .db()
+        .select()
+        .from(paymentEvents)
+        .where(eq(paymentEvents.paymentId, paymentId))
+        .orderBy(asc(paymentEvents.seq));
+      return rows.map(toPaymentEvent);
+    },
+  };
+}

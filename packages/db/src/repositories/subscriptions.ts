@@ -1,0 +1,177 @@
+import { and, asc, desc, eq, lte, sql } from 'drizzle-orm';
+import {
+  assertTransition,
+  newId,
+  type Subscription,
+  type SubscriptionEvent,
+  type SubscriptionPatch,
+  type SubscriptionRepository,
+} from '@pay/core';
+import type { SubscriptionEventRow, SubscriptionRow } from '../rows.js';
+import type { Executor } from '../store.js';
+import { subscriptionEvents, subscriptions } from '../tables.js';
+import { causeColumns, firstOrNull, olderThan, pageFetchSize, single, toCause, toPage } from './shared.js';
+
+const toSubscription = (row: SubscriptionRow): Subscription => ({
+  id: row.id,
+  accountId: row.accountId,
+  customerId: row.customerId,
+  planId: row.planId,
+  paymentMethodId: row.paymentMethodId,
+  status: row.status,
+  currentPeriodStart: row.currentPeriodStart,
+  currentPeriodEnd: row.currentPeriodEnd,
+  nextBillingAt: row.nextBillingAt,
+  cancelAtPeriodEnd: row.cancelAtPeriodEnd,
+  canceledAt: row.canceledAt,
+  endedAt: row.endedAt,
+  dunningAttempts: row.dunningAttempts,
+  createdAt: row.createdAt,
+  updatedAt: row.updatedAt,
+});
+
+const toSubscriptionEvent = (row: SubscriptionEventRow): SubscriptionEvent => ({
+  id: row.id,
+  subscriptionId: row.subscriptionId,
+  accountId: row.accountId,
+  fromStatus: row.fromStatus,
+  toStatus: row.toStatus,
+  amount: row.amount,
+  cause: toCause(row),
+  createdAt: row.createdAt,
+});
+
+function patchColumns(patch: SubscriptionPatch = {}) {
+  return {
+    paymentMethodId: patch.paymentMethodId,
+    currentPeriodStart: patch.currentPeriodStart,
+    currentPeriodEnd: patch.currentPeriodEnd,
+    nextBillingAt: patch.nextBillingAt,
+    cancelAtPeriodEnd: patch.cancelAtPeriodEnd,
+    canceledAt: patch.canceledAt,
+    endedAt: patch.endedAt,
+    dunningAttempts: patch.dunningAttempts,
+  };
+}
+
+export function createSubscriptionRepository(x: Executor): SubscriptionRepository {
+  return {
+    async create(input, cause) {
+      const now = new Date();
+      return x.atomic(async (db) => {
+        const rows = await db
+          .insert(subscriptions)
+          .values({
+            id: input.id ?? newId('subscription', now),
+            accountId: input.accountId,
+            customerId: input.customerId,
+            planId: input.planId,
+            paymentMethodId: input.paymentMethodId ?? null,
+            status: input.status,
+            currentPeriodStart: input.currentPeriodStart,
+            currentPeriodEnd: input.currentPeriodEnd,
+            nextBillingAt: input.nextBillingAt,
+            createdAt: now,
+            updatedAt: now,
+          })
+          .returning();
+        const subscription = single(rows, 'INSERT subscriptions');
+        await db.insert(subscriptionEvents).values({
+          id: newId('subscriptionEvent', now),
+          subscriptionId: subscription.id,
+          accountId: subscription.accountId,
+          fromStatus: null,
+          toStatus: subscription.status,
+          amount: 0,
+          ...causeColumns(cause),
+          createdAt: now,
+        });
+        return toSubscription(subscription);
+      });
+    },
+
+    async findById(accountId, id) {
+      const rows = await x
+        .db()
+        .select()
+        .from(subscriptions)
+        .where(and(eq(subscriptions.id, id), eq(subscriptions.accountId, accountId)));
+      return firstOrNull(rows, toSubscription);
+    },
+
+    async lockById(id) {
+      const rows = await x.db().select().from(subscriptions).where(eq(subscriptions.id, id)).for('update');
+      return firstOrNull(rows, toSubscription);
+    },
+
+    async transition(id, change, cause) {
+      // `from === to` is the port's way to change fields (a renewal moves the period) with an event
+      // row but no status change; the state machine only rules on real moves.
+      if (change.from !== change.to) {
+        assertTransition('subscription', change.from, change.to);
+      }
+      const now = new Date();
+      return x.atomic(async (db) => {
+        // Compare-and-set: the renewal job, a webhook and a cancel request may race on one
+        // subscription. Only the writer whose `from` still matches moves it; the rest get null and
+        // re-read, so a renewal can never resurrect a subscription canceled a moment earlier.
+        const rows = await db
+          .update(subscriptions)
+          .set({ ...patchColumns(change.patch), status: change.to, updatedAt: now })
+          .where(and(eq(subscriptions.id, id), eq(subscriptions.status, change.from)))
+          .returning();
+        const subscription = rows[0];
+        if (subscription === undefined) {
+          return null;
+        }
+        await db.insert(subscriptionEvents).values({
+          id: newId('subscriptionEvent', now),
+          subscriptionId: subscription.id,
+          accountId: subscription.accountId,
+          fromStatus: change.from,
+          toStatus: change.to,
+          amount: change.amount ?? 0,
+          ...causeColumns(cause),
+          createdAt: now,
+        });
+        return toSubscription(subscription);
+      });
+    },
+
+    async listDue(now, limit) {
+      // The status predicate is spelled exactly as the partial index's (literals, not parameters),
+      // so the planner can use subscriptions_next_billing_at_idx even for a generic prepared plan.
+      const rows = await x
+        .db()
+        .select()
+        .from(subscriptions)
+        .where(
+          and(sql`${subscriptions.status} IN ('active', 'past_due')`, lte(subscriptions.nextBillingAt, now)),
+        )
+        .orderBy(asc(subscriptions.nextBillingAt), asc(subscriptions.id))
+        .limit(limit);
+      return rows.map(toSubscription);
+    },
+
+    async list(accountId, page) {
+      const rows = await x
+        .db()
+        .select()
+        .from(subscriptions)
+        .where(and(eq(subscriptions.accountId, accountId), olderThan(subscriptions.id, page)))
+        .orderBy(desc(subscriptions.id))
+        .limit(pageFetchSize(page));
+      return toPage(rows, page, toSubscription);
+    },
+
+    async listEvents(subscriptionId) {
+      const rows = await x
+        .db()
+        .select()
+        .from(subscriptionEvents)
+        .where(eq(subscriptionEvents.subscriptionId, subscriptionId))
+        .orderBy(asc(subscriptionEvents.seq));
+      return rows.map(toSubscriptionEvent);
+    },
+  };
+}

@@ -1,0 +1,139 @@
+import { and, asc, count, eq, lte, sql } from 'drizzle-orm';
+import {
+  InternalError,
+  WEBHOOK_EVENT_STATUSES,
+  newId,
+  type WebhookEvent,
+  type WebhookEventRepository,
+  type WebhookEventStatus,
+} from '@pay/core';
+import type { WebhookEventRow } from '../rows.js';
+import type { Executor } from '../store.js';
+import { webhookEvents } from '../tables.js';
+import { firstOrNull } from './shared.js';
+
+const toWebhookEvent = (row: WebhookEventRow): WebhookEvent => ({
+  id: row.id,
+  stripeEventId: row.stripeEventId,
+  type: row.type,
+  apiVersion: row.apiVersion,
+  livemode: row.livemode,
+  objectId: row.objectId,
+  payload: row.payload,
+  signatureVerified: row.signatureVerified,
+  status: row.status,
+  attempts: row.attempts,
+  nextAttemptAt: row.nextAttemptAt,
+  lastError: row.lastError,
+  stripeCreatedAt: row.stripeCreatedAt,
+  receivedAt: row.receivedAt,
+  processedAt: row.processedAt,
+});
+
+export function createWebhookEventRepository(x: Executor): WebhookEventRepository {
+  return {
+    async insert(input) {
+      const db = x.db();
+      // Stripe delivers at least once and may redeliver while the first delivery is still being
+      // stored. ON CONFLICT DO NOTHING makes the second INSERT wait for the first to commit and then
+      // store nothing; under READ COMMITTED the following SELECT (a new snapshot) sees the winner.
+      const inserted = await db
+        .insert(webhookEvents)
+        .values({
+          id: newId('webhookEvent', input.receivedAt),
+          stripeEventId: input.stripeEventId,
+          type: input.type,
+          apiVersion: input.apiVersion,
+          livemode: input.livemode,
+          objectId: input.objectId,
+          payload: input.payload,
+          signatureVerified: input.signatureVerified,
+          status: 'pending',
+          attempts: 0,
+          nextAttemptAt: input.receivedAt,
+          stripeCreatedAt: input.stripeCreatedAt,
+          receivedAt: input.receivedAt,
+        })
+        .onConflictDoNothing({ target: webhookEvents.stripeEventId })
+        .returning();
+      if (inserted[0] !== undefined) {
+        return { event: toWebhookEvent(inserted[0]), inserted: true };
+      }
+      const rows = await db
+        .select()
+        .from(webhookEvents)
+        .where(eq(webhookEvents.stripeEventId, input.stripeEventId));
+      const existing = rows[0];
+      if (existing === undefined) {
+        throw new InternalError('A webhook event conflicted on its Stripe id but cannot be read back.', {
+          context: { stripeEventId: input.stripeEventId },
+        });
+      }
+      return { event: toWebhookEvent(existing), inserted: false };
+    },
+
+    async findByStripeId(stripeEventId) {
+      const rows = await x
+        .db()
+        .select()
+        .from(webhookEvents)
+        .where(eq(webhookEvents.stripeEventId, stripeEventId));
+      return firstOrNull(rows, toWebhookEvent);
+    },
+
+    async claimDue(now, limit) {
+      // FOR UPDATE SKIP LOCKED: each worker locks a disjoint batch and never waits on another's rows,
+      // so N workers drain the inbox in parallel and a slow handler stalls only its own events. The
+      // status predicate is written as the partial index's is (literals, not parameters) so the
+      // planner can use webhook_events_due_idx for prepared statements too.
+      const rows = await x
+        .db()
+        .select()
+        .from(webhookEvents)
+        .where(
+          and(sql`${webhookEvents.status} IN ('pending', 'failed')`, lte(webhookEvents.nextAttemptAt, now)),
+        )
+        .orderBy(asc(webhookEvents.nextAttemptAt), asc(webhookEvents.id))
+        .limit(limit)
+        .for('update', { skipLocked: true });
+      return rows.map(toWebhookEvent);
+    },
+
+    async markProcessed(id, at, status) {
+      await x
+        .db()
+        .update(webhookEvents)
+        .set({ status, processedAt: at, attempts: sql`${webhookEvents.attempts} + 1` })
+        .where(eq(webhookEvents.id, id));
+    },
+
+    async markFailed(id, failure) {
+      await x
+        .db()
+        .update(webhookEvents)
+        .set({
+          status: failure.dead ? 'dead' : 'failed',
+          attempts: sql`${webhookEvents.attempts} + 1`,
+          nextAttemptAt: failure.nextAttemptAt,
+          lastError: failure.error,
+        })
+        .where(eq(webhookEvents.id, id));
+    },
+
+    async countByStatus() {
+      const rows = await x
+        .db()
+        .select({ status: webhookEvents.status, n: count() })
+        .from(webhookEvents)
+        .groupBy(webhookEvents.status);
+      const counts = Object.fromEntries(WEBHOOK_EVENT_STATUSES.map((status) => [status, 0])) as Record<
+        WebhookEventStatus,
+        number
+      >;
+      for (const row of rows) {
+        counts[row.status] = row.n;
+      }
+      return counts;
+    },
+  };
+}

@@ -1,0 +1,4 @@
+import { repositorySuite } from './repository-suite.js';
+import { openMigratedPostgres } from './support/databases.js';
+
+repositorySuite('PostgreSQL', () => openMigratedPostgres('db_repos'));

@@ -1,0 +1,47 @@
+import type { Database } from '../src/index.js';
+import { accountTests } from './repository-suite/accounts.js';
+import { inboxTests } from './repository-suite/inbox.js';
+import { ledgerTests } from './repository-suite/ledger.js';
+import { paymentTests } from './repository-suite/payments.js';
+import { refundTests } from './repository-suite/refunds.js';
+import { storeTests } from './repository-suite/store.js';
+import { subscriptionTests } from './repository-suite/subscriptions.js';
+import type { SuiteContext } from './repository-suite/context.js';
+
+/**
+ * Every repository method of core's ports, run against one database driver. Called by
+ * postgres.integration.test.ts and pglite.integration.test.ts, so both drivers pass the same tests.
+ */
+export function repositorySuite(name: string, open: () => Promise<{ db: Database; close(): Promise<void> }>) {
+  describe(`repositories on ${name}`, () => {
+    let opened: { db: Database; close(): Promise<void> } | undefined;
+
+    beforeAll(async () => {
+      opened = await open();
+    });
+
+    afterAll(async () => {
+      await opened?.close();
+    });
+
+    const ctx: SuiteContext = {
+      db() {
+        if (opened === undefined) {
+          throw new Error('The database did not open (see beforeAll).');
+        }
+        return opened.db;
+      },
+      repos() {
+        return ctx.db().store.repos;
+      },
+    };
+
+    accountTests(ctx);
+    paymentTests(ctx);
+    refundTests(ctx);
+    subscriptionTests(ctx);
+    inboxTests(ctx);
+    ledgerTests(ctx);
+    storeTests(ctx);
+  });
+}
