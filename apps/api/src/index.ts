@@ -1,1 +1,17 @@
-export {};
+import './locals.js';
+
+export { createApp } from './app.js';
+export type { AppOptions } from './app.js';
+export { createMetrics } from './metrics.js';
+export type { HttpMetrics } from './metrics.js';
+export { ERROR_TYPE, STATUS } from './errors/error-status.js';
+export type { ErrorType } from './errors/error-status.js';
+export { INTERNAL_ERROR_MESSAGE, renderPayError } from './errors/error-body.js';
+export type { ErrorBody } from './errors/error-body.js';
+export { validationErrorFromZod } from './errors/from-zod.js';
+export { errorHandler, notFound, toPayError } from './middleware/error-handler.js';
+export { newRequestId, REQUEST_ID_HEADER } from './middleware/request-id.js';
+export { recordRoute, UNMATCHED_ROUTE } from './middleware/route-label.js';
+export { validate, validated } from './middleware/validate.js';
+export type { InputSchemas, ValidatedInput, Validator } from './middleware/validate.js';
+export type { THealthzResponse, TReadyzResponse } from './routes/health.js';

@@ -1,1 +1,17 @@
-export {};
+export { loadConfig } from './config.js';
+export type { DatabaseConfig, LogLevel, PayConfig, PayMode, RefundSubscriptionPolicy } from './config.js';
+export { LOG_LEVELS, REFUND_SUBSCRIPTION_POLICIES, SECRET_VARIABLES } from './config-schema.js';
+export { describeConfig } from './describe-config.js';
+export type { ConfigSummary } from './describe-config.js';
+export { createLogger, redactFormat } from './logger.js';
+export type { LoggerOptions } from './logger.js';
+export { isSecretKey, REDACTED, redactString, redactValue } from './redact.js';
+export { createPay } from './create-pay.js';
+export type { CreatePayOptions, Pay, PayRole } from './create-pay.js';
+export { openEmbeddedClient, openEmbeddedService, PGDATA_DIR } from './embedded.js';
+export type { EmbeddedClient, EmbeddedOptions, EmbeddedService } from './embedded.js';
+export type { EmbeddedAddress } from './embedded-server.js';
+export { SOCKET_FILE } from './embedded-server.js';
+export { LOCK_FILE } from './data-dir-lock.js';
+export { SERVICE_FILE } from './service-file.js';
+export type { ServiceInfo } from './service-file.js';

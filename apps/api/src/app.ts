@@ -1,0 +1,51 @@
+import type { Logger } from '@pay/core';
+import type { Pay } from '@pay/runtime';
+import express, { type Express } from 'express';
+import helmet from 'helmet';
+import './locals.js';
+import { createMetrics, measureRequests, metricsHandler, type HttpMetrics } from './metrics.js';
+import { accessLog } from './middleware/access-log.js';
+import { errorHandler, notFound } from './middleware/error-handler.js';
+import { requestId } from './middleware/request-id.js';
+import { recordRoute } from './middleware/route-label.js';
+import { healthRouter } from './routes/health.js';
+
+/** Options of {@link createApp}. */
+export interface AppOptions {
+  readonly pay: Pay;
+  /** Defaults to `pay.logger`. */
+  readonly logger?: Logger;
+  /** Defaults to a fresh registry; pass one to read the metrics in tests. */
+  readonly metrics?: HttpMetrics;
+  /** The largest JSON body accepted (a body-parser size such as `100kb`); larger ones get a 413. */
+  readonly bodyLimit?: string | number;
+  /**
+   * Mounts the feature routes: called after the probes and JSON body parsing, before the 404 and the
+   * error middleware. Bodies sent as `application/json` are already parsed by then.
+   */
+  readonly routes?: (app: Express) => void;
+}
+
+/**
+ * pay's Express app. Order matters: the request id comes first so every later line and every error
+ * body carries it; the 404 and the one error middleware come last.
+ */
+export function createApp(options: AppOptions): Express {
+  const logger = options.logger ?? options.pay.logger;
+  const metrics = options.metrics ?? createMetrics();
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(requestId(logger));
+  app.use(accessLog);
+  app.use(measureRequests(metrics));
+  app.use(helmet());
+  app.use(express.json({ limit: options.bodyLimit ?? '100kb' }));
+
+  app.use(healthRouter(options.pay));
+  app.get('/metrics', recordRoute, metricsHandler(metrics));
+  options.routes?.(app);
+
+  app.use(notFound);
+  app.use(errorHandler);
+  return app;
+}

@@ -1,0 +1,101 @@
+import type { Server } from 'node:http';
+import { isPayError, type Logger } from '@pay/core';
+import { createLogger, createPay, describeConfig, loadConfig, type Pay, type PayConfig } from '@pay/runtime';
+import { createApp } from './app.js';
+
+// In-flight requests get this long to finish after SIGTERM before their connections are cut.
+const DRAIN_TIMEOUT_MS = 10_000;
+
+/** The one human line of the start banner: where pay listens and on what data. */
+export function bannerLine(config: PayConfig, port: number): string {
+  const summary = describeConfig(config);
+  const mode = config.mode === 'embedded' ? summary.database : `postgres (${summary.database})`;
+  return `pay listening on http://localhost:${port} — mode: ${mode}`;
+}
+
+function listen(app: ReturnType<typeof createApp>, port: number): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = app.listen(port, (error?: Error) =>
+      error === undefined ? resolve(server) : reject(error),
+    );
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.close((error) => (error === undefined ? resolve() : reject(error)));
+    // Keep-alive connections with no request in flight would hold close() open until they time out.
+    server.closeIdleConnections();
+    setTimeout(() => server.closeAllConnections(), DRAIN_TIMEOUT_MS).unref();
+  });
+}
+
+async function shutdown(signal: string, server: Server, pay: Pay, logger: Logger): Promise<void> {
+  logger.info('pay stopping', { signal });
+  try {
+    await closeServer(server);
+  } finally {
+    await pay.close();
+  }
+  logger.info('pay stopped', { signal });
+}
+
+/**
+ * Starts the API: configuration, wiring, HTTP, signals. Resolves once listening; the process then
+ * lives until SIGTERM or SIGINT, which stop accepting, drain, close pay and exit 0.
+ */
+export async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger({ level: config.logLevel });
+  const pay = await createPay(config, { logger });
+  let server: Server;
+  try {
+    server = await listen(createApp({ pay, logger }), config.port);
+  } catch (error) {
+    await pay.close();
+    throw error;
+  }
+  process.stdout.write(`${bannerLine(config, config.port)}\n`);
+  logger.info('pay started', { pid: process.pid, ...describeConfig(config) });
+
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      // A second signal means "now": skip the drain.
+      process.exit(1);
+    }
+    stopping = true;
+    shutdown(signal, server, pay, logger).then(
+      () => {
+        process.exitCode = 0;
+        // Every handle should be closed by now; exit anyway if a library left a timer running.
+        setTimeout(() => process.exit(0), 1_000).unref();
+      },
+      (error: unknown) => {
+        logger.error('shutdown failed', { error });
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}
+
+/**
+ * A PayError at start (a bad variable, a data folder another process holds) is the operator's to fix:
+ * its message alone, on stderr. Anything else is a bug and gets its stack.
+ */
+function reportStartFailure(error: unknown): void {
+  const text = isPayError(error)
+    ? error.message
+    : error instanceof Error
+      ? (error.stack ?? error.message)
+      : String(error);
+  process.stderr.write(`pay: ${text}\n`);
+  process.exitCode = 1;
+  setTimeout(() => process.exit(1), 1_000).unref();
+}
+
+if (require.main === module) {
+  main().catch(reportStartFailure);
+}

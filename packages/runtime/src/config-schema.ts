@@ -1,0 +1,173 @@
+import { z } from 'zod';
+
+/** Winston's npm levels, most to least severe. */
+export const LOG_LEVELS = ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** What a full refund does to the subscription it paid for. */
+export const REFUND_SUBSCRIPTION_POLICIES = ['cancel_now', 'cancel_at_period_end', 'keep'] as const;
+export type RefundSubscriptionPolicy = (typeof REFUND_SUBSCRIPTION_POLICIES)[number];
+
+/** Variables whose values never appear in an error message or a log line. */
+export const SECRET_VARIABLES: ReadonlySet<string> = new Set([
+  'DATABASE_URL',
+  'STRIPE_SECRET_KEY',
+  'STRIPE_WEBHOOK_SECRET',
+  'STRIPE_WEBHOOK_SECRETS',
+]);
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/**
+ * One environment variable: unset or blank means "use the default" (an `.env` line `PORT=` is a
+ * common way to unset), anything else must satisfy `parse`, which returns undefined to reject it.
+ * The issue message is only the expectation; loadConfig adds the variable name and, for non-secrets,
+ * the value it got.
+ */
+function envVar<T>(expected: string, parse: (raw: string) => T | undefined) {
+  return z
+    .string()
+    .optional()
+    .transform((raw, ctx): T | undefined => {
+      const value = raw?.trim();
+      if (value === undefined || value === '') {
+        return undefined;
+      }
+      const parsed = parse(value);
+      if (parsed === undefined) {
+        ctx.addIssue({ code: 'custom', message: expected });
+        return z.NEVER;
+      }
+      return parsed;
+    });
+}
+
+function parseInteger(min: number, max: number) {
+  return (raw: string): number | undefined => {
+    if (!/^\d+$/.test(raw)) {
+      return undefined;
+    }
+    const n = Number(raw);
+    return n >= min && n <= max ? n : undefined;
+  };
+}
+
+function parseBoolean(raw: string): boolean | undefined {
+  switch (raw.toLowerCase()) {
+    case 'true':
+    case '1':
+      return true;
+    case 'false':
+    case '0':
+      return false;
+    default:
+      return undefined;
+  }
+}
+
+function parseEnum<const T extends readonly [string, ...string[]]>(values: T) {
+  const schema = z.enum(values);
+  return (raw: string): T[number] | undefined => {
+    const result = schema.safeParse(raw);
+    return result.success ? result.data : undefined;
+  };
+}
+
+function parseHttpUrl(raw: string): string | undefined {
+  const result = z.url({ protocol: /^https?$/ }).safeParse(raw);
+  return result.success ? raw.replace(/\/+$/, '') : undefined;
+}
+
+function parsePostgresUrl(raw: string): string | undefined {
+  const result = z.url({ protocol: /^postgres(ql)?$/ }).safeParse(raw);
+  return result.success ? raw : undefined;
+}
+
+function splitList(raw: string): string[] {
+  return raw
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+}
+
+/** A secret must be one token: a space or comma inside means two values were pasted together. */
+function parseSecret(raw: string): string | undefined {
+  return /^[^\s,]+$/.test(raw) ? raw : undefined;
+}
+
+function parseSecretList(raw: string): string[] | undefined {
+  const items = splitList(raw);
+  return items.length > 0 && items.every((item) => parseSecret(item) !== undefined) ? items : undefined;
+}
+
+/**
+ * An origin a client's `return_url` may point at (3-D Secure returns). Plain `http://` is only for
+ * loopback, so a typo cannot send a customer's browser to an unencrypted production host.
+ */
+function parseOrigin(raw: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return undefined;
+  }
+  const isOriginOnly = url.origin === raw.replace(/\/$/, '') && url.username === '' && url.password === '';
+  if (!isOriginOnly) {
+    return undefined;
+  }
+  if (url.protocol === 'https:') {
+    return url.origin;
+  }
+  return url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname) ? url.origin : undefined;
+}
+
+function parseOriginList(raw: string): string[] | undefined {
+  const origins = splitList(raw).map(parseOrigin);
+  return origins.length > 0 && origins.every((o) => o !== undefined) ? origins : undefined;
+}
+
+/** A fault point name (`after_charge`, `payment.before_commit`): PAY_FAULTS is a comma-separated list. */
+function parseFaults(raw: string): string[] | undefined {
+  const items = splitList(raw);
+  return items.every((item) => /^[a-z0-9_.:-]+$/i.test(item)) ? items : undefined;
+}
+
+/**
+ * The environment as pay reads it (DESIGN.md §6): one entry per variable, each validated on its own so
+ * that one run reports every bad variable. Defaults are applied by loadConfig, not here, so that
+ * derived defaults (API_BASE_URL from PORT) and cross-variable rules live in one place.
+ */
+export const ZPayEnv = z.object({
+  NODE_ENV: envVar('expected a word such as development, test or production', (raw) =>
+    /^[a-z][a-z0-9_-]*$/i.test(raw) ? raw : undefined,
+  ),
+  PORT: envVar('expected an integer from 1 to 65535', parseInteger(1, 65535)),
+  PAY_DATA_DIR: envVar('expected a directory path', (raw) => (raw.includes('\0') ? undefined : raw)),
+  DATABASE_URL: envVar('expected a postgres:// or postgresql:// URL', parsePostgresUrl),
+  PAY_MIGRATE: envVar('expected true, false, 1 or 0', parseBoolean),
+  STRIPE_SECRET_KEY: envVar('expected one Stripe secret key (sk_… or rk_…)', (raw) =>
+    /^(sk|rk)_[A-Za-z0-9_]+$/.test(raw) ? raw : undefined,
+  ),
+  STRIPE_API_BASE: envVar('expected an http:// or https:// URL', parseHttpUrl),
+  STRIPE_WEBHOOK_SECRET: envVar('expected one webhook signing secret (no spaces or commas)', parseSecret),
+  STRIPE_WEBHOOK_SECRETS: envVar('expected comma-separated webhook signing secrets', parseSecretList),
+  API_BASE_URL: envVar('expected an http:// or https:// URL', parseHttpUrl),
+  PAY_RETURN_URL_ORIGINS: envVar(
+    'expected comma-separated origins like https://shop.example (http:// only for localhost, 127.0.0.1 or [::1])',
+    parseOriginList,
+  ),
+  PAY_REFUND_SUBSCRIPTION_POLICY: envVar(
+    `expected one of ${REFUND_SUBSCRIPTION_POLICIES.join(', ')}`,
+    parseEnum(REFUND_SUBSCRIPTION_POLICIES),
+  ),
+  PAY_RATE_LIMIT: envVar(
+    'expected requests per minute, an integer from 1 to 1000000',
+    parseInteger(1, 1_000_000),
+  ),
+  PAY_WORKER: envVar('expected true, false, 1 or 0', parseBoolean),
+  PAY_MODE: envVar('expected embedded', parseEnum(['embedded'] as const)),
+  PAY_LOG_LEVEL: envVar(`expected one of ${LOG_LEVELS.join(', ')}`, parseEnum(LOG_LEVELS)),
+  PAY_FAULTS: envVar('expected comma-separated fault point names', parseFaults),
+});
+
+export type TPayEnv = z.infer<typeof ZPayEnv>;

@@ -1,0 +1,94 @@
+import type { Logger, Store } from '@pay/core';
+import { connectPostgres, migratePostgres, type Database } from '@pay/db';
+import type { PayConfig, PayMode } from './config.js';
+import { openEmbeddedClient, openEmbeddedService } from './embedded.js';
+import { createLogger } from './logger.js';
+
+/**
+ * Who is starting pay. `api` owns an embedded data folder and serves it to local clients; `cli` reaches
+ * it through that service when one runs, or opens it directly when none does.
+ */
+export type PayRole = 'api' | 'cli';
+
+/** Options of {@link createPay}. */
+export interface CreatePayOptions {
+  /** Defaults to a JSON logger at `config.logLevel`: on stdout for the API, on stderr for the CLI. */
+  readonly logger?: Logger;
+  /** `api` unless given. */
+  readonly role?: PayRole;
+}
+
+/** pay, wired: configuration, logger, database and its store. Both apps get theirs from {@link createPay}. */
+export interface Pay {
+  readonly config: PayConfig;
+  readonly logger: Logger;
+  readonly role: PayRole;
+  readonly mode: PayMode;
+  readonly db: Database;
+  /** The unit of work the core services take. */
+  readonly store: Store;
+  /** How the embedded data was reached: `served` (this process owns it), `service` or `direct` (CLI). */
+  readonly access: 'postgres' | 'served' | 'service' | 'direct';
+  /** Migrations applied while starting (0 when the schema was current or PAY_MIGRATE=false). */
+  readonly migrationsApplied: number;
+  /** Closes the database (and, embedded, the socket, service.json and the lock). Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * The one composition root (STYLE.md R3): config → database → store. On PostgreSQL it migrates first
+ * when `PAY_MIGRATE` is true (advisory-locked, so many processes may start at once) and connects as
+ * the `pay_service` role. Embedded, it opens PGlite under `PAY_DATA_DIR` as described for the role.
+ */
+export async function createPay(config: PayConfig, options: CreatePayOptions = {}): Promise<Pay> {
+  const role = options.role ?? 'api';
+  // The CLI's stdout is its output (tables, --json), so its logs go to stderr.
+  const logger =
+    options.logger ??
+    createLogger({ level: config.logLevel, ...(role === 'cli' ? { stream: process.stderr } : {}) });
+  const opened = await openDatabase(config, role, logger);
+  logger.debug('database opened', {
+    mode: config.mode,
+    role,
+    access: opened.access,
+    migrationsApplied: opened.migrationsApplied,
+  });
+  const { db } = opened;
+  let closing: Promise<void> | undefined;
+  return {
+    config,
+    logger,
+    role,
+    mode: config.mode,
+    db,
+    store: db.store,
+    access: opened.access,
+    migrationsApplied: opened.migrationsApplied,
+    close: () => (closing ??= db.close()),
+  };
+}
+
+interface OpenedDatabase {
+  readonly db: Database;
+  readonly access: Pay['access'];
+  readonly migrationsApplied: number;
+}
+
+async function openDatabase(config: PayConfig, role: PayRole, logger: Logger): Promise<OpenedDatabase> {
+  const { database } = config;
+  if (database.kind === 'postgres') {
+    const migrationsApplied = config.migrate ? (await migratePostgres(database.url)).applied : 0;
+    if (migrationsApplied > 0) {
+      logger.info('migrations applied', { applied: migrationsApplied });
+    }
+    // A CLI command runs one flow at a time: two connections cover a transaction plus a lookup.
+    const db = connectPostgres(database.url, { serviceRole: true, ...(role === 'cli' ? { max: 2 } : {}) });
+    return { db, access: 'postgres', migrationsApplied };
+  }
+  if (role === 'api') {
+    const service = await openEmbeddedService(database.dataDir, { logger });
+    return { db: service.db, access: 'served', migrationsApplied: service.migrationsApplied };
+  }
+  const client = await openEmbeddedClient(database.dataDir, { logger });
+  return { db: client, access: client.via, migrationsApplied: client.migrationsApplied };
+}
