@@ -1,0 +1,131 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { CLI_ROOT } from './helpers';
+
+const REPO_ROOT = path.resolve(CLI_ROOT, '../..');
+const API_MAIN = path.join(REPO_ROOT, 'apps/api/dist/main.js');
+const CLI_BIN = path.join(CLI_ROOT, 'bin/run.js');
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
+    });
+  });
+}
+
+/** `pay <args> --json` as its own process, the way an operator runs it beside the service. */
+function payProcess<T>(dataDir: string, args: string[]): T {
+  const env: NodeJS.ProcessEnv = { ...process.env, PAY_DATA_DIR: dataDir, PAY_LOG_LEVEL: 'error' };
+  delete env.DATABASE_URL;
+  const run = spawnSync(process.execPath, [CLI_BIN, ...args, '--json'], {
+    env,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  if (run.status !== 0) {
+    throw new Error(
+      `pay ${args.join(' ')} exited ${String(run.status)}\nstdout: ${run.stdout}\nstderr: ${run.stderr}`,
+    );
+  }
+  return JSON.parse(run.stdout) as T;
+}
+
+async function waitForReady(port: number, service: ChildProcess, output: () => string): Promise<void> {
+  // A hang guard, not a timing assertion: PGlite's first start takes a few seconds on a busy machine.
+  for (let i = 0; i < 240; i++) {
+    if (service.exitCode !== null) {
+      throw new Error(`the service exited early (${service.exitCode}):\n${output()}`);
+    }
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/readyz`);
+      if (res.status === 200) {
+        return;
+      }
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`the service never became ready:\n${output()}`);
+}
+
+describe('the CLI on the embedded default', () => {
+  let dataDir: string;
+
+  beforeAll(() => {
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pay-cli-embedded-'));
+  });
+
+  afterAll(() => {
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('works on the same data whether or not the service runs', async () => {
+    // No service: the CLI opens the data folder itself (and creates and migrates it).
+    const before = payProcess<{ id: string }>(dataDir, ['accounts', 'create', 'Before']);
+
+    const port = await freePort();
+    let output = '';
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      PAY_DATA_DIR: dataDir,
+      PORT: String(port),
+      PAY_LOG_LEVEL: 'warn',
+    };
+    delete env.DATABASE_URL;
+    const service = spawn(process.execPath, [API_MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    service.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    service.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    try {
+      await waitForReady(port, service, () => output);
+
+      // While the service holds the data, the CLI reaches it through the service's socket.
+      const during = payProcess<{ id: string }>(dataDir, ['accounts', 'create', 'During']);
+      const key = payProcess<{ account_id: string; secret: string }>(dataDir, [
+        'api-keys',
+        'create',
+        '--account',
+        before.id,
+        '--role',
+        'admin',
+        '--name',
+        'ops',
+      ]);
+      expect(key.account_id).toBe(before.id);
+      const status = payProcess<{ mode: string; migrations: { applied: number; total: number } }>(dataDir, [
+        'status',
+      ]);
+      expect(status.mode).toBe('embedded');
+      expect(status.migrations.applied).toBe(status.migrations.total);
+
+      // The service still answers after the CLI's connections closed.
+      expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
+
+      service.kill('SIGTERM');
+      await new Promise((resolve) => service.once('exit', resolve));
+      expect(service.exitCode).toBe(0);
+
+      // And what the CLI wrote through the service is there when the CLI opens the folder alone again.
+      const keys = payProcess<Array<{ id: string }>>(dataDir, ['api-keys', 'list', '--account', before.id]);
+      expect(keys).toHaveLength(1);
+      const afterwards = payProcess<Array<{ id: string }>>(dataDir, [
+        'api-keys',
+        'list',
+        '--account',
+        during.id,
+      ]);
+      expect(afterwards).toEqual([]);
+    } finally {
+      if (service.exitCode === null) {
+        service.kill('SIGKILL');
+      }
+    }
+  });
+});
