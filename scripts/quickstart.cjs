@@ -47,7 +47,10 @@ function ensurePnpm() {
     return;
   }
   log('a global install was not possible; installing pnpm into ./.tools instead');
-  if (run('npm', ['install', '--prefix', TOOLS_DIR, '--no-save', `pnpm@${PNPM_VERSION}`]) !== 0 || pnpmVersion() !== PNPM_VERSION) {
+  if (
+    run('npm', ['install', '--prefix', TOOLS_DIR, '--no-save', `pnpm@${PNPM_VERSION}`]) !== 0 ||
+    pnpmVersion() !== PNPM_VERSION
+  ) {
     throw new Error(`could not install pnpm ${PNPM_VERSION}; install it with: npm i -g pnpm@${PNPM_VERSION}`);
   }
 }
@@ -76,7 +79,10 @@ function canConnect(host, port) {
 
 /** The PostgreSQL the tests use: PAY_TEST_DATABASE_URL, else DATABASE_URL, else the local server. */
 function testDatabaseTarget() {
-  const url = process.env.PAY_TEST_DATABASE_URL || process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
+  const url =
+    process.env.PAY_TEST_DATABASE_URL ||
+    process.env.DATABASE_URL ||
+    'postgres://postgres@127.0.0.1:5432/postgres';
   const parsed = new URL(url);
   return { url, host: parsed.hostname || '127.0.0.1', port: Number(parsed.port || 5432) };
 }
@@ -127,7 +133,13 @@ async function runTests(tasks, extra = []) {
   for (const [command, args] of extra) {
     statuses.push(run(command, args, { env }));
   }
-  statuses.push(run('pnpm', ['exec', 'turbo', 'run', ...tasks, '--continue', '--output-logs=errors-only', '--log-order=grouped'], { env }));
+  statuses.push(
+    run(
+      'pnpm',
+      ['exec', 'turbo', 'run', ...tasks, '--continue', '--output-logs=errors-only', '--log-order=grouped'],
+      { env },
+    ),
+  );
   const { passed, failed } = readResults();
   const otherFailures = statuses.some((s) => s !== 0) && failed === 0 ? 1 : 0;
   if (otherFailures) {
@@ -138,12 +150,17 @@ async function runTests(tasks, extra = []) {
 }
 
 function startService() {
-  if (run('pnpm', ['exec', 'turbo', 'run', 'build', '--filter=@pay/api...', '--output-logs=errors-only'], {
-    env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1' },
-  }) !== 0) {
+  if (
+    run('pnpm', ['exec', 'turbo', 'run', 'build', '--filter=@pay/api...', '--output-logs=errors-only'], {
+      env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1' },
+    }) !== 0
+  ) {
     throw new Error('the build failed (see above)');
   }
-  const child = spawn(process.execPath, [path.join(ROOT, 'apps/api/dist/main.js')], { cwd: ROOT, stdio: 'inherit' });
+  const child = spawn(process.execPath, [path.join(ROOT, 'apps/api/dist/main.js')], {
+    cwd: ROOT,
+    stdio: 'inherit',
+  });
   for (const signal of ['SIGINT', 'SIGTERM']) {
     process.on(signal, () => child.kill(signal));
   }
@@ -158,7 +175,10 @@ async function main() {
     case 'start':
       return startService();
     case 'test':
-      return runTests(['lint', 'typecheck', 'test'], [['pnpm', ['exec', 'prettier', '--check', '.', '--log-level=warn']]]);
+      return runTests(
+        ['lint', 'typecheck', 'test'],
+        [['pnpm', ['exec', 'prettier', '--check', '.', '--log-level=warn']]],
+      );
     case 'battery':
       return runTests(['test:battery']);
     default:

@@ -14,7 +14,8 @@ class SummaryReporter {
   onRunComplete(_contexts, results) {
     const dir = process.env.PAY_TEST_RESULTS_DIR || path.resolve(__dirname, '../../.test-results');
     fs.mkdirSync(dir, { recursive: true });
-    const name = path.relative(path.resolve(__dirname, '../..'), this.rootDir).replace(/[\\/]/g, '_') || 'root';
+    const name =
+      path.relative(path.resolve(__dirname, '../..'), this.rootDir).replace(/[\\/]/g, '_') || 'root';
     fs.writeFileSync(
       path.join(dir, `${name}-${process.pid}.json`),
       JSON.stringify({
