@@ -10,7 +10,7 @@ export interface ConfigSummary {
   /** `embedded (data: .pay)` or `postgres://user@host:5432/db` (never the password). */
   readonly database: string;
   readonly migrate: boolean;
-  /** `sandbox (in-process)`, `stripe (test key)` or `<base> (live key)`. */
+  /** `sandbox (in-process; …)`, `stripe (test key)` or `<base> (live key)`. */
   readonly stripe: string;
   /**
    * How many webhook signing secrets are accepted (the secrets themselves never). Not named
@@ -67,7 +67,7 @@ function describePostgresUrl(raw: string): string {
 function describeStripe(config: PayConfig): string {
   const key = config.stripeSecretKey;
   if (key === undefined) {
-    return 'sandbox (in-process)';
+    return 'sandbox (in-process; arrives with @pay/stripe-sandbox)';
   }
   const kind = key.includes('_live_') ? 'live key' : key.includes('_test_') ? 'test key' : 'key';
   return `${config.stripeApiBase ?? 'stripe'} (${kind})`;
