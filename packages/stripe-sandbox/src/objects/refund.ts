@@ -1,0 +1,67 @@
+import { newId } from '../wire/ids.js';
+import type { ChargeObject } from './charge.js';
+
+export type RefundReason = 'duplicate' | 'fraudulent' | 'requested_by_customer';
+
+/** Stripe's `refund` object (SANDBOX.md §4.5, Appendix A). Card refunds succeed synchronously. */
+export interface RefundObject {
+  readonly id: string;
+  readonly object: 'refund';
+  readonly amount: number;
+  readonly balance_transaction: string | null;
+  readonly charge: string;
+  readonly created: number;
+  readonly currency: string;
+  readonly customer: string | null;
+  readonly customer_account: null;
+  readonly destination_details: {
+    readonly card: {
+      readonly reference_status: string;
+      readonly reference_type: string;
+      readonly type: string;
+    };
+    readonly type: 'card';
+  };
+  readonly metadata: Readonly<Record<string, string>>;
+  readonly payment_intent: string;
+  readonly payment_method: string;
+  readonly reason: RefundReason | null;
+  readonly receipt_number: null;
+  readonly source_transfer_reversal: null;
+  readonly status: 'succeeded';
+  readonly transfer_reversal: null;
+}
+
+export function newRefund(input: {
+  created: number;
+  charge: ChargeObject;
+  amount: number;
+  balanceTransaction: string | null;
+  reason: RefundReason | null;
+  metadata: Record<string, string>;
+}): RefundObject {
+  const { charge } = input;
+  return {
+    id: newId('re'),
+    object: 'refund',
+    amount: input.amount,
+    balance_transaction: input.balanceTransaction,
+    charge: charge.id,
+    created: input.created,
+    currency: charge.currency,
+    customer: charge.customer,
+    customer_account: null,
+    destination_details: {
+      card: { reference_status: 'pending', reference_type: 'acquirer_reference_number', type: 'refund' },
+      type: 'card',
+    },
+    metadata: input.metadata,
+    payment_intent: charge.payment_intent,
+    payment_method: charge.payment_method,
+    reason: input.reason,
+    receipt_number: null,
+    source_transfer_reversal: null,
+    status: 'succeeded',
+    transfer_reversal: null,
+  };
+}
