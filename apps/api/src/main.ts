@@ -1,16 +1,16 @@
 import type { Server } from 'node:http';
 import { isPayError, type Logger } from '@pay/core';
-import { createLogger, createPay, describeConfig, loadConfig, type Pay, type PayConfig } from '@pay/runtime';
+import { createLogger, createPay, describeConfig, loadConfig, type Pay } from '@pay/runtime';
 import { createApp } from './app.js';
 
 // In-flight requests get this long to finish after SIGTERM before their connections are cut.
 const DRAIN_TIMEOUT_MS = 10_000;
 
-/** The one human line of the start banner: where pay listens and on what data. */
-export function bannerLine(config: PayConfig, port: number): string {
-  const summary = describeConfig(config);
-  const mode = config.mode === 'embedded' ? summary.database : `postgres (${summary.database})`;
-  return `pay listening on http://localhost:${port} — mode: ${mode}`;
+/** The one human line of the start banner: where pay listens, on what data, with which Stripe. */
+export function bannerLine(pay: Pay, sandboxUrl: string | undefined): string {
+  const summary = describeConfig(pay.config);
+  const stripe = sandboxUrl === undefined ? summary.stripe : `sandbox at ${sandboxUrl}`;
+  return `pay listening on http://localhost:${pay.config.port} — mode: ${pay.modeLabel} — data: ${summary.dataLocation} — stripe: ${stripe}`;
 }
 
 function listen(app: ReturnType<typeof createApp>, port: number): Promise<Server> {
@@ -55,7 +55,8 @@ export async function main(): Promise<void> {
     await pay.close();
     throw error;
   }
-  process.stdout.write(`${bannerLine(config, config.port)}\n`);
+  const stripe = await pay.stripe();
+  process.stdout.write(`${bannerLine(pay, stripe.sandbox?.url)}\n`);
   logger.info('pay started', { pid: process.pid, ...describeConfig(config) });
 
   let stopping = false;

@@ -31,7 +31,12 @@ describe('probes on embedded pay (PGlite)', () => {
     const { total } = await pay.db.migrationState();
     expect({ status: res.status, body: res.body as unknown }).toEqual({
       status: 200,
-      body: { status: 'ready', mode: 'embedded', database: 'ok', migrations: { applied: total, total } },
+      body: {
+        status: 'ready',
+        mode: 'embedded (SANDBOX)',
+        database: 'ok',
+        migrations: { applied: total, total },
+      },
     });
     expect(total).toBeGreaterThan(0);
   });
@@ -133,7 +138,12 @@ describe('probes on PostgreSQL', () => {
       const { total } = await pay.db.migrationState();
       expect({ status: res.status, body: res.body as unknown }).toEqual({
         status: 200,
-        body: { status: 'ready', mode: 'postgres', database: 'ok', migrations: { applied: total, total } },
+        body: {
+          status: 'ready',
+          mode: 'postgres (SANDBOX)',
+          database: 'ok',
+          migrations: { applied: total, total },
+        },
       });
     } finally {
       await pay.close();

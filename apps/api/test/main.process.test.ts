@@ -62,13 +62,15 @@ describe('node dist/main.js', () => {
     const dataDir = path.join(temp.dir, 'data');
     const started = startMain({ PAY_DATA_DIR: dataDir, PORT: String(port) });
     try {
-      const banner = `pay listening on http://localhost:${port} — mode: embedded (data: ${dataDir})`;
-      await waitFor(() => started.stdout().includes(banner), 'start banner', started);
+      const banner = new RegExp(
+        `pay listening on http://localhost:${port} — mode: embedded \\(SANDBOX\\) — data: ${dataDir} — stripe: sandbox at http://127\\.0\\.0\\.1:\\d+\n`,
+      );
+      await waitFor(() => banner.test(started.stdout()), 'start banner', started);
 
       const res = await fetch(`http://127.0.0.1:${port}/readyz`);
       expect({ status: res.status, body: await res.json() }).toEqual({
         status: 200,
-        body: { status: 'ready', mode: 'embedded', database: 'ok', migrations: expect.any(Object) },
+        body: { status: 'ready', mode: 'embedded (SANDBOX)', database: 'ok', migrations: expect.any(Object) },
       });
       expect(res.headers.get('request-id')).toMatch(/^req_/);
 

@@ -45,7 +45,7 @@ describe('pay commands on PostgreSQL', () => {
       database: string;
       migrations: { applied: number; total: number };
     }>(['status']);
-    expect(status).toMatchObject({ mode: 'postgres', database: 'ok' });
+    expect(status).toMatchObject({ mode: 'postgres (SANDBOX)', database: 'ok' });
     expect(status.migrations.applied).toBe(status.migrations.total);
   });
 

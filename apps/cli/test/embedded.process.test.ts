@@ -102,7 +102,7 @@ describe('the CLI on the embedded default', () => {
       const status = payProcess<{ mode: string; migrations: { applied: number; total: number } }>(dataDir, [
         'status',
       ]);
-      expect(status.mode).toBe('embedded');
+      expect(status.mode).toBe('embedded (SANDBOX)');
       expect(status.migrations.applied).toBe(status.migrations.total);
 
       // The service still answers after the CLI's connections closed.

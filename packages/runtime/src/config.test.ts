@@ -260,8 +260,6 @@ describe('describeConfig', () => {
 
   it('shows the embedded data folder as given', () => {
     expect(describeConfig(loadConfig({})).database).toBe('embedded (data: .pay)');
-    expect(describeConfig(loadConfig({})).stripe).toBe(
-      'sandbox (in-process; arrives with @pay/stripe-sandbox)',
-    );
+    expect(describeConfig(loadConfig({})).stripe).toBe('sandbox (in-process)');
   });
 });

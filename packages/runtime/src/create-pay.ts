@@ -3,6 +3,7 @@ import { connectPostgres, migratePostgres, type Database } from '@pay/db';
 import type { PayConfig, PayMode } from './config.js';
 import { openEmbeddedClient, openEmbeddedService } from './embedded.js';
 import { createLogger } from './logger.js';
+import { openStripe, type StripeConnection } from './stripe-connection.js';
 
 /**
  * Who is starting pay. `api` owns an embedded data folder and serves it to local clients; `cli` reaches
@@ -24,6 +25,8 @@ export interface Pay {
   readonly logger: Logger;
   readonly role: PayRole;
   readonly mode: PayMode;
+  /** `mode`, marked ` (SANDBOX)` when payments go to the in-process Stripe sandbox: the banner and /readyz show it. */
+  readonly modeLabel: string;
   readonly db: Database;
   /** The unit of work the core services take. */
   readonly store: Store;
@@ -31,7 +34,12 @@ export interface Pay {
   readonly access: 'postgres' | 'served' | 'service' | 'direct';
   /** Migrations applied while starting (0 when the schema was current or PAY_MIGRATE=false). */
   readonly migrationsApplied: number;
-  /** Closes the database (and, embedded, the socket, service.json and the lock). Idempotent. */
+  /**
+   * pay's Stripe. The API opens it at start (the embedded default's sandbox runs from then on); the CLI
+   * opens it on first use, so commands that never touch Stripe start nothing.
+   */
+  stripe(): Promise<StripeConnection>;
+  /** Closes the database (and, embedded, the socket, service.json and the lock) and the sandbox. Idempotent. */
   close(): Promise<void>;
 }
 
@@ -46,7 +54,15 @@ export async function createPay(config: PayConfig, options: CreatePayOptions = {
   const logger =
     options.logger ??
     createLogger({ level: config.logLevel, ...(role === 'cli' ? { stream: process.stderr } : {}) });
-  const opened = await openDatabase(config, role, logger);
+  // The API's sandbox starts first: service.json, written when the database opens, carries its URL.
+  const apiStripe = role === 'api' ? await openStripe(config, 'api', logger) : undefined;
+  let opened: OpenedDatabase;
+  try {
+    opened = await openDatabase(config, role, logger, apiStripe?.sandbox?.url);
+  } catch (error) {
+    await apiStripe?.close();
+    throw error;
+  }
   logger.debug('database opened', {
     mode: config.mode,
     role,
@@ -54,17 +70,31 @@ export async function createPay(config: PayConfig, options: CreatePayOptions = {
     migrationsApplied: opened.migrationsApplied,
   });
   const { db } = opened;
+  let cliStripe: Promise<StripeConnection> | undefined;
+  const stripe = (): Promise<StripeConnection> =>
+    apiStripe === undefined ? (cliStripe ??= openStripe(config, 'cli', logger)) : Promise.resolve(apiStripe);
   let closing: Promise<void> | undefined;
   return {
     config,
     logger,
     role,
     mode: config.mode,
+    modeLabel: config.stripeSecretKey === undefined ? `${config.mode} (SANDBOX)` : config.mode,
     db,
     store: db.store,
     access: opened.access,
     migrationsApplied: opened.migrationsApplied,
-    close: () => (closing ??= db.close()),
+    stripe,
+    close: () =>
+      (closing ??= (async () => {
+        try {
+          await db.close();
+        } finally {
+          // A CLI sandbox that failed to open already threw to whoever called stripe().
+          const cli = cliStripe === undefined ? undefined : await cliStripe.catch(() => undefined);
+          await (apiStripe ?? cli)?.close();
+        }
+      })()),
   };
 }
 
@@ -74,7 +104,12 @@ interface OpenedDatabase {
   readonly migrationsApplied: number;
 }
 
-async function openDatabase(config: PayConfig, role: PayRole, logger: Logger): Promise<OpenedDatabase> {
+async function openDatabase(
+  config: PayConfig,
+  role: PayRole,
+  logger: Logger,
+  stripeSandboxUrl: string | undefined,
+): Promise<OpenedDatabase> {
   const { database } = config;
   if (database.kind === 'postgres') {
     const migrationsApplied = config.migrate ? (await migratePostgres(database.url)).applied : 0;
@@ -86,7 +121,7 @@ async function openDatabase(config: PayConfig, role: PayRole, logger: Logger): P
     return { db, access: 'postgres', migrationsApplied };
   }
   if (role === 'api') {
-    const service = await openEmbeddedService(database.dataDir, { logger });
+    const service = await openEmbeddedService(database.dataDir, { logger, stripeSandboxUrl });
     return { db: service.db, access: 'served', migrationsApplied: service.migrationsApplied };
   }
   const client = await openEmbeddedClient(database.dataDir, { logger });

@@ -9,8 +9,10 @@ export interface ConfigSummary {
   readonly apiBaseUrl: string;
   /** `embedded (data: .pay)` or `postgres://user@host:5432/db` (never the password). */
   readonly database: string;
+  /** Where the data is: the embedded folder (`.pay`) or the PostgreSQL URL without its password. */
+  readonly dataLocation: string;
   readonly migrate: boolean;
-  /** `sandbox (in-process; …)`, `stripe (test key)` or `<base> (live key)`. */
+  /** `sandbox (in-process)`, `stripe (test key)` or `<base> (live key)`. */
   readonly stripe: string;
   /**
    * How many webhook signing secrets are accepted (the secrets themselves never). Not named
@@ -35,6 +37,10 @@ export function describeConfig(config: PayConfig): ConfigSummary {
     database:
       config.database.kind === 'embedded'
         ? `embedded (data: ${displayPath(config.dataDir)})`
+        : describePostgresUrl(config.database.url),
+    dataLocation:
+      config.database.kind === 'embedded'
+        ? displayPath(config.dataDir)
         : describePostgresUrl(config.database.url),
     migrate: config.migrate,
     stripe: describeStripe(config),
@@ -67,7 +73,7 @@ function describePostgresUrl(raw: string): string {
 function describeStripe(config: PayConfig): string {
   const key = config.stripeSecretKey;
   if (key === undefined) {
-    return 'sandbox (in-process; arrives with @pay/stripe-sandbox)';
+    return 'sandbox (in-process)';
   }
   const kind = key.includes('_live_') ? 'live key' : key.includes('_test_') ? 'test key' : 'key';
   return `${config.stripeApiBase ?? 'stripe'} (${kind})`;

@@ -27,6 +27,8 @@ export type EmbeddedClient = Database & {
 /** Options of the embedded openers. */
 export interface EmbeddedOptions {
   readonly logger?: Logger;
+  /** Written to service.json so local clients use the service's Stripe sandbox (service side only). */
+  readonly stripeSandboxUrl?: string | undefined;
 }
 
 /**
@@ -44,7 +46,7 @@ export async function openEmbeddedService(
   let server: Awaited<ReturnType<typeof serveEmbedded>> | undefined;
   try {
     server = await serveEmbedded(local.db.pglite, resolved, { logger });
-    writeServiceFile(resolved, server.address, new Date());
+    writeServiceFile(resolved, server.address, new Date(), { stripeSandboxUrl: options.stripeSandboxUrl });
   } catch (error) {
     await cleanUp(logger, [() => server?.close(), () => local.db.close(), () => local.lock.release()]);
     throw error;

@@ -15,3 +15,5 @@ export { SOCKET_FILE } from './embedded-server.js';
 export { LOCK_FILE } from './data-dir-lock.js';
 export { SERVICE_FILE } from './service-file.js';
 export type { ServiceInfo } from './service-file.js';
+export { openStripe, SANDBOX_SECRET_KEY, STRIPE_WEBHOOK_PATH } from './stripe-connection.js';
+export type { StripeConnection } from './stripe-connection.js';

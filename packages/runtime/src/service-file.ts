@@ -12,6 +12,8 @@ const ZServiceInfo = z.object({
   socket: z.string().min(1).optional(),
   host: z.string().min(1).optional(),
   port: z.number().int().min(1).max(65535).optional(),
+  /** The in-process Stripe sandbox's URL, when the service runs one. */
+  stripeSandboxUrl: z.string().url().optional(),
   startedAt: z.string(),
 });
 
@@ -19,8 +21,18 @@ const ZServiceInfo = z.object({
 export type ServiceInfo = z.infer<typeof ZServiceInfo>;
 
 /** Writes service.json atomically (temp file + rename), so a reader never sees half of it. */
-export function writeServiceFile(dataDir: string, address: EmbeddedAddress, startedAt: Date): ServiceInfo {
-  const info: ServiceInfo = { pid: process.pid, ...address, startedAt: startedAt.toISOString() };
+export function writeServiceFile(
+  dataDir: string,
+  address: EmbeddedAddress,
+  startedAt: Date,
+  extra: { readonly stripeSandboxUrl?: string | undefined } = {},
+): ServiceInfo {
+  const info: ServiceInfo = {
+    pid: process.pid,
+    ...address,
+    ...(extra.stripeSandboxUrl === undefined ? {} : { stripeSandboxUrl: extra.stripeSandboxUrl }),
+    startedAt: startedAt.toISOString(),
+  };
   const file = path.join(dataDir, SERVICE_FILE);
   const temp = `${file}.${process.pid}.tmp`;
   fs.writeFileSync(temp, `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });

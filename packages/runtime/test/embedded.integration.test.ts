@@ -25,6 +25,7 @@ describe('createPay, embedded (PGlite)', () => {
       expect(readServiceInfo(dir)).toEqual({
         pid: process.pid,
         socket: path.join(dir, SOCKET_FILE),
+        stripeSandboxUrl: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/),
         startedAt: expect.stringMatching(/^\d{4}-/),
       });
       expect(fs.statSync(path.join(dir, SOCKET_FILE)).isSocket()).toBe(true);
@@ -106,6 +107,7 @@ describe('createPay, embedded (PGlite)', () => {
         pid: process.pid,
         host: '127.0.0.1',
         port: expect.any(Number),
+        stripeSandboxUrl: expect.any(String),
         startedAt: expect.any(String),
       });
       expect(fs.existsSync(path.join(dir, SOCKET_FILE))).toBe(false);

@@ -11,7 +11,8 @@ export interface THealthzResponse {
 /** `GET /readyz` when pay can serve: the database answers and every migration is applied. */
 export interface TReadyzResponse {
   readonly status: 'ready';
-  readonly mode: Pay['mode'];
+  /** `embedded` or `postgres`, with ` (SANDBOX)` when payments go to the in-process Stripe sandbox. */
+  readonly mode: string;
   readonly database: 'ok';
   readonly migrations: { readonly applied: number; readonly total: number };
 }
@@ -44,7 +45,7 @@ async function checkReadiness(pay: Pay): Promise<TReadyzResponse> {
       { context: { migrations } },
     );
   }
-  return { status: 'ready', mode: pay.mode, database: 'ok', migrations };
+  return { status: 'ready', mode: pay.modeLabel, database: 'ok', migrations };
 }
 
 /** Liveness (`/healthz`, no dependencies) and readiness (`/readyz`, the database) probes. */

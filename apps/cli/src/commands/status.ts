@@ -15,9 +15,9 @@ export default class Status extends BaseCommand<StatusResult> {
     const pay = await this.pay();
     await pay.db.ping();
     const migrations = await pay.db.migrationState();
-    this.log(`mode:       ${pay.mode}`);
+    this.log(`mode:       ${pay.modeLabel}`);
     this.log('database:   ok');
     this.log(`migrations: ${migrations.applied}/${migrations.total} applied`);
-    return { mode: pay.mode, database: 'ok', migrations };
+    return { mode: pay.modeLabel, database: 'ok', migrations };
   }
 }
