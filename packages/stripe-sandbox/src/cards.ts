@@ -33,7 +33,8 @@ export interface TestCard {
   disputes?: boolean;
 }
 
-const DECLINED: Decline = {
+/** Stripe's plain decline (`generic_decline`), also what a settled `processing` fault's `failed` uses. */
+export const DECLINED: Decline = {
   code: 'card_declined',
   declineCode: 'generic_decline',
   message: 'Your card was declined.',

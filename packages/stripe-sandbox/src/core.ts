@@ -1,6 +1,6 @@
 import { ExecContext } from './api/context.js';
 import type { SandboxClock } from './clock.js';
-import type { ApiFaultBook } from './faults/api-faults.js';
+import type { ApiFaultBook, FaultTarget } from './faults/api-faults.js';
 import type { Ledger } from './ledger.js';
 import type { RateLimiter } from './rate-limit.js';
 import type { Scheduler } from './scheduler.js';
@@ -40,9 +40,14 @@ export class SandboxCore {
     readonly rateLimiter: RateLimiter | null,
   ) {}
 
-  /** A context for work done on behalf of an API request. */
-  context(account: Account, requestId: string | null, idempotencyKey: string | null): ExecContext {
-    return new ExecContext(this, account, requestId, idempotencyKey);
+  /** A context for work done on behalf of an API request (`faultTarget`: that request, for execution faults). */
+  context(
+    account: Account,
+    requestId: string | null,
+    idempotencyKey: string | null,
+    faultTarget: FaultTarget | null = null,
+  ): ExecContext {
+    return new ExecContext(this, account, requestId, idempotencyKey, faultTarget);
   }
 
   /**

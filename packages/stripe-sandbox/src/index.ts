@@ -12,7 +12,7 @@ export {
   type FaultAdded,
   type SandboxFault,
 } from './control/control.js';
-export type { ActiveFaultView, ApiFault, FaultMatch } from './faults/api-faults.js';
+export type { ActiveFaultView, ApiFault, FaultMatch, SettleOutcome } from './faults/api-faults.js';
 export { parseLatency, type LatencyDistribution } from './faults/latency.js';
 export type { RateLimitSettings } from './rate-limit.js';
 export type { AccountConfig } from './store/account.js';

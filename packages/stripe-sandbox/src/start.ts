@@ -4,7 +4,7 @@ import { createClock, type SandboxClock } from './clock.js';
 import { SandboxControl, type ClockView, type FaultAdded, type SandboxFault } from './control/control.js';
 import { ControlRoutes } from './control/routes.js';
 import { SandboxCore } from './core.js';
-import { ApiFaultBook, type ActiveFaultView } from './faults/api-faults.js';
+import { ApiFaultBook, type ActiveFaultView, type SettleOutcome } from './faults/api-faults.js';
 import { ApiPipeline } from './http/api-pipeline.js';
 import { Holds } from './http/holds.js';
 import { createSandboxServer } from './http/server.js';
@@ -55,6 +55,11 @@ export interface Sandbox {
   advance(seconds: number): ClockView;
   /** Completes or fails a 3-D Secure challenge, as the page's buttons do. */
   authenticate(paymentIntentId: string, outcome: 'succeed' | 'fail'): PaymentIntentObject;
+  /**
+   * Settles a PaymentIntent the `processing` fault left in `processing`, now: to `outcome`, else the
+   * fault's, else what its card does. Throws a 409 `ControlError` when it is not processing.
+   */
+  settle(paymentIntentId: string, outcome?: SettleOutcome): PaymentIntentObject;
   /** Opens a dispute on a succeeded charge. */
   dispute(chargeId: string, reason?: string): DisputeObject;
   /** Runs every webhook attempt due now and waits for them. */
@@ -141,6 +146,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     reset: () => control.reset(),
     advance: (seconds) => control.advance(seconds),
     authenticate: (id, outcome) => control.authenticate(id, outcome),
+    settle: (id, outcome) => control.settle(id, outcome),
     dispute: (chargeId, reason) => control.dispute(chargeId, reason),
     flush: () => control.flush(),
     requests: (filter) => ledger.requests(filter),

@@ -1,4 +1,5 @@
 import type { SandboxCore } from '../core.js';
+import type { FaultTarget, ProcessingFault } from '../faults/api-faults.js';
 import type { LedgerKind } from '../ledger.js';
 import { newEvent, type EventType } from '../objects/event.js';
 import type { Account } from '../store/account.js';
@@ -14,6 +15,8 @@ import type { JsonObject } from '../errors.js';
 export class ExecContext {
   /** Unix seconds on the sandbox clock, fixed for the whole execution. */
   readonly now: number;
+  /** Kinds of the faults taken during execution, for the request log. */
+  readonly faultsTaken: string[] = [];
   private readonly emitted: SandboxEvent[] = [];
 
   constructor(
@@ -21,8 +24,25 @@ export class ExecContext {
     readonly account: Account,
     readonly requestId: string | null,
     readonly idempotencyKey: string | null,
+    /** The API request faults are matched against; null for automatic and control-plane work. */
+    private readonly faultTarget: FaultTarget | null = null,
   ) {
     this.now = core.clock.nowSeconds();
+  }
+
+  /**
+   * Consumes a `processing` fault matching the request. Called at the charge step only, so a confirmation
+   * that stops earlier (a 400, 3-D Secure) leaves the fault's `times` alone.
+   */
+  takeProcessingFault(): ProcessingFault | undefined {
+    if (this.faultTarget === null || this.core.faults.size === 0) {
+      return undefined;
+    }
+    const fault = this.core.faults.take('processing', this.faultTarget);
+    if (fault !== undefined) {
+      this.faultsTaken.push(fault.kind);
+    }
+    return fault;
   }
 
   /** Creates and stores an event; `previousAttributes` only for `*.updated` types. */

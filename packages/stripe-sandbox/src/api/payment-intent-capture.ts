@@ -4,7 +4,7 @@ import type { PaymentIntentObject } from '../objects/payment-intent.js';
 import type { PaymentIntentRecord } from '../store/account.js';
 import type { ExecContext } from './context.js';
 import { unexpectedState } from './payment-errors.js';
-import { saveIntent } from './payment-intent-flow.js';
+import { saveIntent } from './payment-intent-charge.js';
 
 /* The end of an intent's life (SANDBOX.md §4.3): capture of an authorisation, and cancellation. */
 
@@ -66,7 +66,10 @@ export function captureIntent(
   return saveIntent(ctx, { ...record, object: captured });
 }
 
-/** Cancels; an authorised charge is released (refunded in full, `charge.refunded`). */
+/**
+ * Cancels; an authorised charge is released (refunded in full, `charge.refunded`). A `processing` intent
+ * has no charge yet, so it only becomes `canceled` and never settles.
+ */
 export function cancelIntent(
   ctx: ExecContext,
   record: PaymentIntentRecord,
@@ -86,8 +89,10 @@ export function cancelIntent(
     cancellation_reason: reason,
     next_action: null,
     amount_capturable: 0,
+    processing: null,
   };
-  const saved = saveIntent(ctx, { ...record, object: canceled });
+  // Dropping the settlement is what stops a scheduled settle of a canceled `processing` intent.
+  const saved = saveIntent(ctx, { ...record, object: canceled, settlement: null });
   ctx.emit('payment_intent.canceled', canceled);
   const chargeRecord =
     pi.status === 'requires_capture' ? ctx.account.charges.get(pi.latest_charge ?? '') : undefined;

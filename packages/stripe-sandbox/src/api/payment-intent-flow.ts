@@ -1,7 +1,5 @@
-import { AUTHENTICATION_REQUIRED, type Decline } from '../cards.js';
-import { docUrl, InvalidRequestError, type CardError, type JsonObject } from '../errors.js';
-import { newCharge, THREE_D_SECURE_RESULT } from '../objects/charge.js';
-import { newBalanceTransaction } from '../objects/ledger-objects.js';
+import { AUTHENTICATION_REQUIRED } from '../cards.js';
+import { docUrl, InvalidRequestError, type JsonObject } from '../errors.js';
 import {
   cardOptions,
   type CaptureMethod,
@@ -11,17 +9,15 @@ import {
 import type { PaymentIntentRecord, PaymentMethodRecord } from '../store/account.js';
 import { newId } from '../wire/ids.js';
 import type { ExecContext } from './context.js';
-import { scheduleDispute } from './disputes.js';
 import {
   AUTHENTICATION_FAILED,
-  cardError,
   ERROR_ON_REQUIRES_ACTION,
-  lastPaymentError,
   MISSING_PAYMENT_METHOD,
   RETURN_URL_REQUIRED,
   unexpectedState,
 } from './payment-errors.js';
-import { attachPaymentMethod } from './payment-methods.js';
+import { failPayment, saveIntent, succeedPayment, type PaymentOutcome } from './payment-intent-charge.js';
+import { startProcessing } from './payment-intent-processing.js';
 import {
   createPaymentMethod,
   resolvePaymentMethod,
@@ -29,15 +25,10 @@ import {
 } from './payment-method-source.js';
 
 /*
- * The PaymentIntent state machine of SANDBOX.md §4.3: confirmation, 3-D Secure, the charge, capture and
- * cancellation. Preconditions throw before anything changes; once a flow starts changing state it runs to
+ * The PaymentIntent state machine of SANDBOX.md §4.3: confirmation and 3-D Secure up to the charge step
+ * (payment-intent-charge.ts), or to `processing` under the fault of that name. Preconditions throw before anything changes; once a flow starts changing state it runs to
  * an outcome — a 402 is an outcome (the declined charge and its events are real), not an exception.
  */
-
-/** The result of a confirmation or an authentication: the intent, and the card error to answer with. */
-export type PaymentOutcome =
-  | { kind: 'ok'; record: PaymentIntentRecord }
-  | { kind: 'card_error'; record: PaymentIntentRecord; error: CardError };
 
 /** Parameters that confirm and create-with-confirm share. `undefined` leaves a field as it is. */
 export interface ConfirmInput {
@@ -54,11 +45,6 @@ export interface ConfirmInput {
 }
 
 const CONFIRMABLE = ['requires_payment_method', 'requires_confirmation', 'requires_action'] as const;
-
-export function saveIntent(ctx: ExecContext, record: PaymentIntentRecord): PaymentIntentRecord {
-  ctx.account.paymentIntents.replace(record.object.id, record);
-  return record;
-}
 
 /**
  * Throws the 400s a confirmation can meet before anything changes: wrong status, no payment method, and
@@ -135,132 +121,14 @@ function requireAction(ctx: ExecContext, record: PaymentIntentRecord): PaymentOu
   return { kind: 'ok', record: saveIntent(ctx, { ...record, object: pi }) };
 }
 
-/** A failed payment: with a failed charge for an issuer decline, without one for a refused authentication. */
-function fail(
-  ctx: ExecContext,
-  record: PaymentIntentRecord,
-  pm: PaymentMethodRecord,
-  decline: Decline,
-  withCharge: boolean,
-): PaymentOutcome {
-  let chargeId: string | null = null;
-  if (withCharge) {
-    const charge = newCharge({
-      created: ctx.now,
-      intent: record.object,
-      paymentMethod: pm.object,
-      decline,
-      captured: false,
-      balanceTransaction: null,
-      threeDSecure: record.authenticated ? THREE_D_SECURE_RESULT : null,
-    });
-    ctx.account.charges.insert(charge.id, { object: charge, dispute: null });
-    ctx.created('charge', charge.id);
-    ctx.emit('charge.failed', charge);
-    chargeId = charge.id;
-  }
-  const pi: PaymentIntentObject = {
-    ...record.object,
-    status: 'requires_payment_method',
-    payment_method: null,
-    latest_charge: chargeId ?? record.object.latest_charge,
-    last_payment_error: lastPaymentError(decline, chargeId, pm),
-    next_action: null,
-  };
-  ctx.emit('payment_intent.payment_failed', pi);
-  const saved = saveIntent(ctx, { ...record, object: pi, authenticated: false });
-  return { kind: 'card_error', record: saved, error: cardError(decline, chargeId, pi, pm) };
-}
-
-/** Attaches the balance transaction of an `automatic_async` capture: `charge.updated` (SANDBOX.md §8.8). */
-function settleCharge(ctx: ExecContext, chargeId: string): void {
-  const record = ctx.account.charges.get(chargeId);
-  if (record === undefined || record.object.balance_transaction !== null) {
-    return;
-  }
-  const txn = newBalanceTransaction({
-    created: ctx.now,
-    amount: record.object.amount_captured,
-    currency: record.object.currency,
-    source: chargeId,
-    type: 'charge',
-  });
-  ctx.account.balanceTransactions.set(txn.id, txn);
-  const charge = { ...record.object, balance_transaction: txn.id };
-  ctx.account.charges.replace(chargeId, { ...record, object: charge });
-  ctx.emit('charge.updated', charge, { balance_transaction: null });
-}
-
-function succeed(ctx: ExecContext, record: PaymentIntentRecord, pm: PaymentMethodRecord): PaymentOutcome {
-  const intent = record.object;
-  const manual = intent.capture_method === 'manual';
-  let charge = newCharge({
-    created: ctx.now,
-    intent,
-    paymentMethod: pm.object,
-    decline: null,
-    captured: !manual,
-    balanceTransaction: null,
-    threeDSecure: record.authenticated ? THREE_D_SECURE_RESULT : null,
-  });
-  if (intent.capture_method === 'automatic') {
-    const txn = newBalanceTransaction({
-      created: ctx.now,
-      amount: intent.amount,
-      currency: intent.currency,
-      source: charge.id,
-      type: 'charge',
-    });
-    ctx.account.balanceTransactions.set(txn.id, txn);
-    charge = { ...charge, balance_transaction: txn.id };
-  }
-  ctx.account.charges.insert(charge.id, { object: charge, dispute: null });
-  ctx.created('charge', charge.id);
-  const pi: PaymentIntentObject = {
-    ...intent,
-    status: manual ? 'requires_capture' : 'succeeded',
-    amount_capturable: manual ? intent.amount : 0,
-    amount_received: manual ? 0 : intent.amount,
-    latest_charge: charge.id,
-    payment_method: pm.object.id,
-    last_payment_error: null,
-    next_action: null,
-  };
-  const saved = saveIntent(ctx, { ...record, object: pi });
-  ctx.emit('charge.succeeded', charge);
-  ctx.emit(manual ? 'payment_intent.amount_capturable_updated' : 'payment_intent.succeeded', pi);
-  const customer = pi.customer === null ? undefined : ctx.account.customers.get(pi.customer);
-  if (pi.setup_future_usage !== null && customer !== undefined && !customer.deleted) {
-    const attached = attachPaymentMethod(ctx, pm, customer.object.id);
-    const setUp = attached.setUpForOffSession || pi.setup_future_usage === 'off_session';
-    ctx.account.paymentMethods.replace(attached.object.id, { ...attached, setUpForOffSession: setUp });
-    if (attached !== pm) {
-      ctx.emit('payment_method.attached', attached.object);
-    }
-  }
-  if (intent.capture_method === 'automatic_async') {
-    const delay = ctx.core.settings.asyncCaptureDelaySeconds;
-    if (delay <= 0) {
-      settleCharge(ctx, charge.id);
-    } else {
-      const chargeId = charge.id;
-      ctx.core.later(ctx.account, delay, (later) => settleCharge(later, chargeId));
-    }
-  }
-  if (pm.card.disputes === true) {
-    scheduleDispute(ctx, charge.id);
-  }
-  return { kind: 'ok', record: saved };
-}
-
-/** Authentication (unless done or not needed), then the charge. */
+/** Authentication (unless done or not needed), then the charge — or `processing`, when a fault asks. */
 function pay(ctx: ExecContext, record: PaymentIntentRecord, pm: PaymentMethodRecord): PaymentOutcome {
   if (needsAuthentication(record, pm)) {
     if (record.offSession) {
-      return fail(ctx, record, pm, AUTHENTICATION_REQUIRED, true);
+      return failPayment(ctx, record, pm, AUTHENTICATION_REQUIRED, true);
     }
     if (record.errorOnRequiresAction) {
-      return fail(
+      return failPayment(
         ctx,
         record,
         pm,
@@ -270,10 +138,14 @@ function pay(ctx: ExecContext, record: PaymentIntentRecord, pm: PaymentMethodRec
     }
     return requireAction(ctx, record);
   }
-  if (pm.card.decline !== undefined) {
-    return fail(ctx, record, pm, pm.card.decline, true);
+  const processing = ctx.takeProcessingFault();
+  if (processing !== undefined) {
+    return startProcessing(ctx, record, pm, processing);
   }
-  return succeed(ctx, record, pm);
+  if (pm.card.decline !== undefined) {
+    return failPayment(ctx, record, pm, pm.card.decline, true);
+  }
+  return succeedPayment(ctx, record, pm);
 }
 
 /** Confirms: applies the confirmation's parameters, then authentication and the charge. */
@@ -320,6 +192,8 @@ export function confirmIntent(
     errorOnRequiresAction: input.errorOnRequiresAction ?? record.errorOnRequiresAction,
     // A new payment method has not been authenticated.
     authenticated: record.authenticated && before.payment_method === pm.object.id,
+    // Only confirmable statuses get here, and none of them is processing.
+    settlement: null,
   };
   return pay(ctx, saveIntent(ctx, next), pm);
 }

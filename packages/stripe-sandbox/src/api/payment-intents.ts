@@ -7,7 +7,8 @@ import type { ExecContext } from './context.js';
 import { liveCustomer } from './customers.js';
 import { unexpectedState } from './payment-errors.js';
 import { cancelIntent, captureIntent } from './payment-intent-capture.js';
-import { checkConfirmable, confirmIntent, saveIntent, type PaymentOutcome } from './payment-intent-flow.js';
+import { saveIntent, type PaymentOutcome } from './payment-intent-charge.js';
+import { checkConfirmable, confirmIntent } from './payment-intent-flow.js';
 import {
   ALWAYS_UPDATABLE,
   checkAmount,
@@ -109,6 +110,7 @@ const create: RouteSpec = {
         offSession: false,
         errorOnRequiresAction: false,
         authenticated: false,
+        settlement: null,
       };
       // A create that cannot be confirmed creates nothing.
       if (confirm) {

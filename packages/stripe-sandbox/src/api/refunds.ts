@@ -8,7 +8,7 @@ import { formatMoney } from '../wire/money.js';
 import { applyMetadata, EMPTY_METADATA } from '../wire/params.js';
 import { findCharge } from './charges.js';
 import type { ExecContext } from './context.js';
-import { saveIntent } from './payment-intent-flow.js';
+import { saveIntent } from './payment-intent-charge.js';
 import { findIntent } from './payment-intents.js';
 import type { RouteSpec } from './router.js';
 

@@ -1,12 +1,22 @@
+import type { ExecContext } from '../api/context.js';
 import { openDispute } from '../api/disputes.js';
+import type { PaymentOutcome } from '../api/payment-intent-charge.js';
 import { authenticateIntent } from '../api/payment-intent-flow.js';
+import { settleIntent } from '../api/payment-intent-processing.js';
 import { ClockError } from '../clock.js';
 import type { SandboxCore } from '../core.js';
 import { SandboxApiError } from '../errors.js';
-import { FaultSpecError, isApiFaultKind, type ActiveFaultView, type ApiFault } from '../faults/api-faults.js';
+import {
+  FaultSpecError,
+  isApiFaultKind,
+  type ActiveFaultView,
+  type ApiFault,
+  type SettleOutcome,
+} from '../faults/api-faults.js';
 import type { LedgerObject, ObjectFilter, RequestFilter, RequestLogEntry } from '../ledger.js';
 import type { DisputeObject } from '../objects/ledger-objects.js';
 import type { PaymentIntentObject } from '../objects/payment-intent.js';
+import type { PaymentIntentRecord } from '../store/account.js';
 import type { DeliveryAttempt, FlushResult, WebhookFault } from '../webhooks/hub.js';
 import { WebhookResendError } from '../webhooks/index.js';
 
@@ -90,15 +100,29 @@ export class SandboxControl {
 
   /** Completes or fails the 3-D Secure challenge of a PaymentIntent in `requires_action` (SANDBOX.md §6.3). */
   authenticate(paymentIntentId: string, outcome: 'succeed' | 'fail'): PaymentIntentObject {
+    return this.driveIntent(paymentIntentId, (ctx, record) => authenticateIntent(ctx, record, outcome));
+  }
+
+  /**
+   * Settles a PaymentIntent left in `processing` by the `processing` fault, now: to `outcome`, else to the
+   * fault's, else to what its card does. 409 when it is not processing.
+   */
+  settle(paymentIntentId: string, outcome?: SettleOutcome): PaymentIntentObject {
+    return this.driveIntent(paymentIntentId, (ctx, record) => settleIntent(ctx, record, outcome));
+  }
+
+  /** Runs a flow on an intent as automatic work (`request: null` events); a decline is an outcome here. */
+  private driveIntent(
+    paymentIntentId: string,
+    flow: (ctx: ExecContext, record: PaymentIntentRecord) => PaymentOutcome,
+  ): PaymentIntentObject {
     const found = this.core.findPaymentIntent(paymentIntentId);
     if (found === undefined) {
       throw new ControlError(404, `No such payment_intent: '${paymentIntentId}'`);
     }
     const ctx = this.core.context(found.account, null, null);
     try {
-      // A decline after authentication (4000008400001629) is an outcome here, not an error.
-      const result = authenticateIntent(ctx, found.record, outcome);
-      return result.record.object;
+      return flow(ctx, found.record).record.object;
     } catch (error) {
       throw this.translate(error);
     } finally {

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isSettleOutcome } from '../faults/api-faults.js';
 import { writeControlJson } from '../http/respond.js';
 import type { LedgerKind, RequestFilter } from '../ledger.js';
 import type { ThreeDSecurePage } from '../three-ds/routes.js';
@@ -111,14 +112,21 @@ export class ControlRoutes {
       case 'POST 3ds/2':
         return this.threeDS.handle(method, res, id ?? '', query, body);
       case 'POST payment_intents/3': {
-        if (action !== 'authenticate') {
-          break;
+        if (action === 'authenticate') {
+          const outcome = parseBody(req, body).outcome;
+          if (outcome !== 'succeed' && outcome !== 'fail') {
+            throw new ControlError(400, 'outcome must be "succeed" or "fail"');
+          }
+          return ok(c.authenticate(id ?? '', outcome));
         }
-        const outcome = parseBody(req, body).outcome;
-        if (outcome !== 'succeed' && outcome !== 'fail') {
-          throw new ControlError(400, 'outcome must be "succeed" or "fail"');
+        if (action === 'settle') {
+          const outcome = parseBody(req, body).outcome;
+          if (outcome !== undefined && !isSettleOutcome(outcome)) {
+            throw new ControlError(400, 'outcome must be "succeeded" or "failed", or absent');
+          }
+          return ok(c.settle(id ?? '', outcome));
         }
-        return ok(c.authenticate(id ?? '', outcome));
+        break;
       }
       case 'POST charges/3': {
         if (action !== 'dispute') {

@@ -41,6 +41,13 @@ describe('ApiFaultBook', () => {
     expect(book.list()).toHaveLength(1);
   });
 
+  it('keeps a processing fault for the flow to take, with its settlement as given', () => {
+    const book = new ApiFaultBook();
+    book.add({ kind: 'processing', settle_after_seconds: 0, outcome: 'failed', times: 1 });
+    expect(book.take('processing', target)).toMatchObject({ settle_after_seconds: 0, outcome: 'failed' });
+    expect(book.size).toBe(0);
+  });
+
   it.each([
     [{ kind: 'error_before', status: 404 }],
     [{ kind: 'error_before', status: 500, code: 'lock_timeout' }],
@@ -49,6 +56,9 @@ describe('ApiFaultBook', () => {
     [{ kind: 'delay', ms: 5, times: 0 }],
     [{ kind: 'latency', ms: 5, distribution: { type: 'fixed', ms: 5 } }],
     [{ kind: 'drop_after_commit', match: { colour: 'red' } }],
+    [{ kind: 'processing', settle_after_seconds: -1 }],
+    [{ kind: 'processing', settle_after_seconds: '60' }],
+    [{ kind: 'processing', outcome: 'requires_capture' }],
   ])('refuses %j', (fault) => {
     expect(() => new ApiFaultBook().add(fault as never)).toThrow(FaultSpecError);
   });

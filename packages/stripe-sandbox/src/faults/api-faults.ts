@@ -29,8 +29,24 @@ export type ApiFault =
   | (FaultBase & { kind: 'delay'; ms: number })
   /** Like `delay`, with the hold drawn from a distribution (or fixed `ms`). */
   | (FaultBase & { kind: 'latency'; ms?: number; distribution?: LatencyDistribution })
+  /**
+   * A matched confirmation that would charge the card leaves the intent in `processing` instead
+   * (`payment_intent.processing`, no charge yet). It settles to `outcome` — by default what the card itself
+   * does — once the sandbox clock passes `settle_after_seconds`, or when the control plane settles it.
+   */
+  | (FaultBase & { kind: 'processing'; settle_after_seconds?: number; outcome?: SettleOutcome })
   /** Prune stored idempotency keys now (matching `match.idempotencyKey` / `match.account`, or all). */
   | { kind: 'idempotency_expire'; match?: Pick<FaultMatch, 'idempotencyKey' | 'account'> };
+
+/**
+ * How a `processing` intent settles: `succeeded` charges the card as a success (`requires_capture` under
+ * manual capture), `failed` declines it with the card's own decline, or `generic_decline` for a card that
+ * would have succeeded.
+ */
+export type SettleOutcome = 'succeeded' | 'failed';
+
+/** The `processing` fault, which the PaymentIntent flow takes during execution rather than the pipeline. */
+export type ProcessingFault = Extract<ApiFault, { kind: 'processing' }>;
 
 export type ApiFaultKind = ApiFault['kind'];
 type Held = Exclude<ApiFault, { kind: 'idempotency_expire' }>;
@@ -72,8 +88,16 @@ const API_KINDS: readonly ApiFaultKind[] = [
   'drop_after_commit',
   'delay',
   'latency',
+  'processing',
   'idempotency_expire',
 ];
+
+const SETTLE_OUTCOMES: readonly SettleOutcome[] = ['succeeded', 'failed'];
+
+/** Whether a value is a {@link SettleOutcome}. */
+export function isSettleOutcome(value: unknown): value is SettleOutcome {
+  return typeof value === 'string' && (SETTLE_OUTCOMES as readonly string[]).includes(value);
+}
 
 export function isApiFaultKind(kind: unknown): kind is ApiFaultKind {
   return typeof kind === 'string' && (API_KINDS as readonly string[]).includes(kind);
@@ -140,6 +164,19 @@ function validate(fault: ApiFault): void {
         'latency needs exactly one of ms or distribution',
       );
       return;
+    case 'processing':
+      check(
+        fault.settle_after_seconds === undefined ||
+          (typeof fault.settle_after_seconds === 'number' &&
+            Number.isFinite(fault.settle_after_seconds) &&
+            fault.settle_after_seconds >= 0),
+        'processing needs settle_after_seconds ≥ 0, or none to wait for a settle call',
+      );
+      check(
+        fault.outcome === undefined || isSettleOutcome(fault.outcome),
+        'processing outcome is succeeded or failed',
+      );
+      return;
     case 'drop_after_commit':
     case 'idempotency_expire':
       return;
@@ -151,8 +188,9 @@ function validate(fault: ApiFault): void {
 }
 
 /**
- * The active API faults. Each kind is taken at its own stage of the pipeline; a request may meet several
- * (a delay and then a dropped connection). Taking a fault consumes one of its `times`.
+ * The active API faults. Each kind is taken at its own stage of the pipeline (`processing` inside execution,
+ * at the charge step); a request may meet several (a delay and then a dropped connection). Taking a fault
+ * consumes one of its `times`.
  */
 export class ApiFaultBook {
   private active: Active[] = [];

@@ -42,8 +42,8 @@ type Execute = Extract<IdempotencyDecision, { kind: 'execute' }>;
 /**
  * The `/v1` pipeline, in Stripe's order (SANDBOX.md §3.6): authentication, `error_before` faults, rate
  * limits, route lookup, decoding and validation — none of which stores anything — then the idempotency
- * layer, the in-flight hold (`delay`/`latency`), execution, `error_after`, storing, publishing events,
- * and either the response or a dropped connection.
+ * layer, the in-flight hold (`delay`/`latency`), execution (where a confirmation may take `processing`),
+ * `error_after`, storing, publishing events, and either the response or a dropped connection.
  */
 export class ApiPipeline {
   private readonly router = new Router(API_ROUTES);
@@ -227,7 +227,7 @@ export class ApiPipeline {
     }
 
     // Execution and storing happen in one synchronous step: never "executed but not stored".
-    const ctx = core.context(account, base.requestId, key);
+    const ctx = core.context(account, base.requestId, key, target);
     let status: number;
     let body: JsonObject;
     const extra: Record<string, string> = {};
@@ -244,6 +244,7 @@ export class ApiPipeline {
         extra['Stripe-Should-Retry'] = retry;
       }
     }
+    trace.faults.push(...ctx.faultsTaken);
     if (core.faults.size > 0 && core.faults.take('error_after', target) !== undefined) {
       trace.faults.push('error_after');
       status = 500;

@@ -12,6 +12,7 @@ export type EventType =
   | 'payment_method.updated'
   | 'payment_intent.created'
   | 'payment_intent.requires_action'
+  | 'payment_intent.processing'
   | 'payment_intent.succeeded'
   | 'payment_intent.payment_failed'
   | 'payment_intent.amount_capturable_updated'

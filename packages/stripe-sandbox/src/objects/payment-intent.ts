@@ -13,6 +13,15 @@ export type PaymentIntentStatus =
 export type CaptureMethod = 'automatic' | 'automatic_async' | 'manual';
 export type RequestThreeDSecure = 'automatic' | 'any' | 'challenge';
 
+/** `processing` of a card payment in `processing` (SANDBOX.md §4.3: only under the `processing` fault). */
+export interface CardProcessing {
+  readonly card: Readonly<Record<string, never>>;
+  readonly type: 'card';
+}
+
+/** The one `processing` value the sandbox shows (shared, never mutated). */
+export const CARD_PROCESSING: CardProcessing = { card: {}, type: 'card' };
+
 /** `last_payment_error` (all keys optional in the SDK; present only when set). */
 export type LastPaymentError = JsonObject;
 
@@ -61,7 +70,8 @@ export interface PaymentIntentObject {
   };
   readonly payment_method_types: readonly string[];
   readonly payment_record: null;
-  readonly processing: null;
+  /** Set while `status` is `processing`, null otherwise. */
+  readonly processing: CardProcessing | null;
   readonly receipt_email: string | null;
   readonly review: null;
   readonly setup_future_usage: 'on_session' | 'off_session' | null;

@@ -1,6 +1,7 @@
 import { accountIdForKey, invalidKeyError, isTestKey } from '../auth.js';
 import type { TestCard } from '../cards.js';
 import type { SandboxClock } from '../clock.js';
+import type { SettleOutcome } from '../faults/api-faults.js';
 import { IdempotencyStore } from '../idempotency.js';
 import type { ChargeObject } from '../objects/charge.js';
 import type { CustomerObject } from '../objects/customer.js';
@@ -32,6 +33,17 @@ export interface PaymentIntentRecord {
   readonly errorOnRequiresAction: boolean;
   /** 3-D Secure already succeeded for the current payment method (manual confirmation waits for confirm). */
   readonly authenticated: boolean;
+  /** While `processing`: how it will settle. Null in every other status. */
+  readonly settlement: PendingSettlement | null;
+}
+
+/**
+ * The pending end of one stay in `processing`. Its identity is the token a scheduled settlement checks: a
+ * cancel, a settle call or a later stay replaces it, and the stale timer then does nothing.
+ */
+export interface PendingSettlement {
+  /** The fault's outcome; null lets the card decide. */
+  readonly outcome: SettleOutcome | null;
 }
 
 export interface ChargeRecord {
