@@ -128,6 +128,42 @@ export default tseslint.config(
     },
   },
   {
+    files: ['packages/stripe-adapter/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            NO_FOREIGN_SRC,
+            {
+              group: ['@pay/db', '@pay/api', '@pay/cli', '@pay/runtime'],
+              message: '@pay/stripe-adapter depends only on @pay/core.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The sandbox is a test fixture of the adapter (a devDependency), never part of what it ships.
+    files: ['packages/stripe-adapter/src/**/*.ts'],
+    ignores: ['packages/stripe-adapter/src/**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            NO_FOREIGN_SRC,
+            {
+              group: ['@pay/db', '@pay/api', '@pay/cli', '@pay/runtime', '@pay/stripe-sandbox'],
+              message: '@pay/stripe-adapter depends only on @pay/core (the sandbox is for its tests).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['packages/runtime/**/*.ts'],
     rules: {
       'no-restricted-imports': [

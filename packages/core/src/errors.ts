@@ -19,6 +19,7 @@ export type PayErrorCode =
   | 'dependency_unavailable'
   | 'transaction_misuse'
   | 'configuration_invalid'
+  | 'gateway_unknown_state'
   | 'internal_error';
 
 /** Base class of every error pay raises on purpose. `code` is stable; `message` is for people. */
@@ -124,6 +125,61 @@ export class TransactionMisuseError extends PayError<'transaction_misuse'> {
 /** A configuration value is missing or malformed; the message names the variable. */
 export class ConfigurationError extends PayError<'configuration_invalid'> {
   readonly code = 'configuration_invalid';
+}
+
+/**
+ * A call to the payment gateway (Stripe) ended without an answer: a network error, a timeout, a 5xx, a
+ * 409 for a request still running there, or a connection dropped after Stripe committed. Whether Stripe
+ * acted is unknown (`ambiguous`), so the payment stays `pending` at its recovery point, never `failed`
+ * (DESIGN.md §3): retrying with the same idempotency key is safe, and the recovery job resolves it.
+ */
+export class GatewayUnavailableError extends DependencyUnavailableError {
+  /** Always true: Stripe may or may not have done what was asked. */
+  readonly ambiguous = true;
+}
+
+/**
+ * Stripe refused the call because of its rate limit (HTTP 429). Its limiter runs before its idempotency
+ * layer, so nothing was done there; retry with the same idempotency key after
+ * `context.retryAfterSeconds` (sent as `Retry-After`).
+ */
+export class GatewayRateLimitedError extends DependencyUnavailableError {
+  /** Always false: a rate-limited call never ran. */
+  readonly ambiguous = false;
+}
+
+/**
+ * Stripe refused a request the user caused: an unknown or unusable payment method, an amount Stripe does
+ * not take. Nothing happened there. `param` names Stripe's parameter at fault and `gatewayCode` is
+ * Stripe's error code (`resource_missing`, `amount_too_small`, …), when it sent them.
+ */
+export class GatewayRejectedError extends PayError<'invalid_request'> {
+  readonly code = 'invalid_request';
+  readonly gatewayCode: string | null;
+
+  constructor(
+    message: string,
+    options: {
+      param?: string;
+      gatewayCode?: string | null;
+      context?: Record<string, unknown>;
+      cause?: unknown;
+    },
+  ) {
+    const { gatewayCode, ...rest } = options;
+    super(message, rest);
+    this.gatewayCode = gatewayCode ?? null;
+  }
+}
+
+/**
+ * The gateway answered with a status, object or error this version of pay does not know (a new Stripe
+ * status, a PaymentIntent in a state pay never puts one in, an error of an unexpected shape). pay does not
+ * guess (STYLE.md anti-pattern 5): the payment stays where it was, the error is logged, and the answer
+ * is in `context` for whoever reads the log.
+ */
+export class UnknownGatewayStateError extends PayError<'gateway_unknown_state'> {
+  readonly code = 'gateway_unknown_state';
 }
 
 /** A broken invariant that no request can cause. */

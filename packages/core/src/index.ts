@@ -11,3 +11,4 @@ export * from './ports/repositories.js';
 export * from './ports/store.js';
 export * from './services/api-key-secrets.js';
 export * from './services/account-service.js';
+export * from './ports/gateway.js';

@@ -17,6 +17,7 @@ describe('STATUS', () => {
       refund_exceeds_captured: 422,
       rate_limited: 429,
       dependency_unavailable: 503,
+      gateway_unknown_state: 502,
       internal_error: 500,
       illegal_transition: 500,
       transaction_misuse: 500,

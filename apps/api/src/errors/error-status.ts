@@ -16,6 +16,8 @@ export const STATUS: Record<PayErrorCode, number> = {
   refund_exceeds_captured: 422,
   rate_limited: 429,
   dependency_unavailable: 503,
+  // Stripe answered something pay does not know: a bad answer from upstream, not a bug of pay's.
+  gateway_unknown_state: 502,
   internal_error: 500,
   illegal_transition: 500,
   transaction_misuse: 500,
@@ -44,6 +46,7 @@ export const ERROR_TYPE: Record<PayErrorCode, ErrorType> = {
   refund_exceeds_captured: 'invalid_request_error',
   rate_limited: 'rate_limit_error',
   dependency_unavailable: 'api_error',
+  gateway_unknown_state: 'api_error',
   internal_error: 'api_error',
   illegal_transition: 'api_error',
   transaction_misuse: 'api_error',

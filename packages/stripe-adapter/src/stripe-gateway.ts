@@ -1,0 +1,245 @@
+import {
+  ConfigurationError,
+  GatewayRejectedError,
+  InternalError,
+  type AttachOutcome,
+  type AttachPaymentMethodInput,
+  type CancelIntentInput,
+  type ConfirmIntentInput,
+  type ConfirmOutcome,
+  type CreateGatewayCustomerInput,
+  type CreateIntentInput,
+  type FindIntentInput,
+  type GatewayCustomer,
+  type GatewayIntent,
+  type PaymentGateway,
+} from '@pay/core';
+import Stripe from 'stripe';
+import { callStripe, toPayError } from './error-mapping.js';
+import {
+  confirmOutcomeOf,
+  declineFrom,
+  METADATA_ACCOUNT_ID,
+  METADATA_CUSTOMER_ID,
+  METADATA_PAYMENT_ID,
+  toGatewayIntent,
+} from './intent-mapping.js';
+
+/** Where Stripe is and how patiently to talk to it. */
+export interface StripeGatewayOptions {
+  /** `sk_live_…`, `sk_test_…` or a restricted key; the sandbox takes any `sk_test_…`. */
+  readonly secretKey: string;
+  /** `api.stripe.com` unless pointed at a Stripe-compatible server such as the sandbox. */
+  readonly host?: string;
+  readonly port?: number;
+  readonly protocol?: 'http' | 'https';
+  /**
+   * How long one HTTP attempt may take, in ms. Past it the call ends without an answer (ambiguous): keep
+   * it well below the API's own request deadline so pay can still answer its client with a 503.
+   */
+  readonly timeoutMs: number;
+  /**
+   * How many times the SDK re-sends a call that got no answer, a 409 or a 5xx, with the same
+   * idempotency key (0 to leave retries to pay's recovery). The SDK also re-sends once on a connection
+   * closed under it, whatever this says.
+   */
+  readonly maxNetworkRetries: number;
+  /** The `Stripe-Version` to send; the SDK's pinned version (the one its types describe) by default. */
+  readonly apiVersion?: Stripe.StripeConfig['apiVersion'];
+}
+
+/** A ceiling on retries: each one waits up to 5 s in the SDK, and a client is waiting. */
+const MAX_NETWORK_RETRIES = 5;
+
+function checkOptions(options: StripeGatewayOptions): void {
+  if (options.secretKey.trim() === '') {
+    throw new ConfigurationError('The Stripe secret key is empty.', { param: 'secretKey' });
+  }
+  if (!Number.isInteger(options.timeoutMs) || options.timeoutMs <= 0) {
+    throw new ConfigurationError(`timeoutMs must be a positive integer of ms, got ${options.timeoutMs}.`, {
+      param: 'timeoutMs',
+    });
+  }
+  if (
+    !Number.isInteger(options.maxNetworkRetries) ||
+    options.maxNetworkRetries < 0 ||
+    options.maxNetworkRetries > MAX_NETWORK_RETRIES
+  ) {
+    throw new ConfigurationError(
+      `maxNetworkRetries must be an integer from 0 to ${MAX_NETWORK_RETRIES}, got ${options.maxNetworkRetries}.`,
+      { param: 'maxNetworkRetries' },
+    );
+  }
+}
+
+/**
+ * pay's {@link PaymentGateway} on the Stripe SDK, used directly. Every POST carries the caller's
+ * idempotency key, intents carry pay's ids only in their metadata, and every status and SDK error is
+ * mapped exhaustively into core's vocabulary.
+ */
+export function createStripeGateway(options: StripeGatewayOptions): PaymentGateway {
+  checkOptions(options);
+  const stripe = new Stripe(options.secretKey, {
+    ...(options.host === undefined ? {} : { host: options.host }),
+    ...(options.port === undefined ? {} : { port: options.port }),
+    ...(options.protocol === undefined ? {} : { protocol: options.protocol }),
+    ...(options.apiVersion === undefined ? {} : { apiVersion: options.apiVersion }),
+    timeout: options.timeoutMs,
+    maxNetworkRetries: options.maxNetworkRetries,
+    // Request timings of the previous call go to Stripe in a header otherwise; pay has its own metrics.
+    telemetry: false,
+    appInfo: { name: 'pay' },
+  });
+  return new StripeGateway(stripe);
+}
+
+class StripeGateway implements PaymentGateway {
+  constructor(private readonly stripe: Stripe) {}
+
+  async createCustomer(input: CreateGatewayCustomerInput): Promise<GatewayCustomer> {
+    const customer = await callStripe('customers.create', () =>
+      this.stripe.customers.create(
+        {
+          ...(input.email === undefined || input.email === null ? {} : { email: input.email }),
+          metadata: { [METADATA_ACCOUNT_ID]: input.accountId, [METADATA_CUSTOMER_ID]: input.customerId },
+        },
+        { idempotencyKey: input.idempotencyKey },
+      ),
+    );
+    return { stripeCustomerId: customer.id };
+  }
+
+  async attachPaymentMethod(input: AttachPaymentMethodInput): Promise<AttachOutcome> {
+    let method: Stripe.PaymentMethod;
+    try {
+      method = await this.stripe.paymentMethods.attach(
+        input.paymentMethod,
+        { customer: input.stripeCustomerId },
+        { idempotencyKey: input.idempotencyKey },
+      );
+    } catch (error) {
+      if (error instanceof Stripe.errors.StripeCardError) {
+        return { kind: 'declined', decline: declineFrom(error, 'paymentMethods.attach') };
+      }
+      throw toPayError(error, 'paymentMethods.attach');
+    }
+    const card = method.card;
+    if (card === undefined || card === null) {
+      throw new GatewayRejectedError(
+        `PaymentMethod ${method.id} is a ${method.type}; pay takes cards only.`,
+        {
+          param: 'payment_method',
+          gatewayCode: null,
+          context: { stripePaymentMethodId: method.id, type: method.type },
+        },
+      );
+    }
+    // Only what identifies the card to people leaves this function (DESIGN.md §2.2).
+    return {
+      kind: 'attached',
+      card: {
+        stripePaymentMethodId: method.id,
+        brand: card.brand,
+        last4: card.last4,
+        expMonth: card.exp_month,
+        expYear: card.exp_year,
+      },
+    };
+  }
+
+  async createIntent(input: CreateIntentInput): Promise<GatewayIntent> {
+    const intent = await callStripe('paymentIntents.create', () =>
+      this.stripe.paymentIntents.create(
+        {
+          amount: input.amount,
+          currency: input.currency,
+          customer: input.stripeCustomerId,
+          payment_method: input.stripePaymentMethodId,
+          // Cards only: with Stripe's dynamic payment methods every on-session confirmation would need a
+          // return URL, and pay takes no method that redirects by nature.
+          allowed_payment_method_types: ['card'],
+          metadata: { [METADATA_PAYMENT_ID]: input.paymentId, [METADATA_ACCOUNT_ID]: input.accountId },
+        },
+        { idempotencyKey: input.idempotencyKey },
+      ),
+    );
+    return toGatewayIntent(intent);
+  }
+
+  async confirmIntent(input: ConfirmIntentInput): Promise<ConfirmOutcome> {
+    let intent: Stripe.PaymentIntent;
+    try {
+      intent = await this.stripe.paymentIntents.confirm(
+        input.stripePaymentIntentId,
+        {
+          ...(input.returnUrl === undefined ? {} : { return_url: input.returnUrl }),
+          ...(input.offSession === undefined ? {} : { off_session: input.offSession }),
+        },
+        { idempotencyKey: input.idempotencyKey },
+      );
+    } catch (error) {
+      if (error instanceof Stripe.errors.StripeCardError) {
+        // A decline is an answer: the 402 carries the intent, back in requires_payment_method.
+        return {
+          kind: 'declined',
+          intent: error.payment_intent === undefined ? null : toGatewayIntent(error.payment_intent),
+          decline: declineFrom(error, 'paymentIntents.confirm'),
+        };
+      }
+      throw toPayError(error, 'paymentIntents.confirm');
+    }
+    return confirmOutcomeOf(toGatewayIntent(intent));
+  }
+
+  async retrieveIntent(stripePaymentIntentId: string): Promise<GatewayIntent> {
+    const intent = await callStripe('paymentIntents.retrieve', () =>
+      this.stripe.paymentIntents.retrieve(stripePaymentIntentId),
+    );
+    return toGatewayIntent(intent);
+  }
+
+  /**
+   * Lists the customer's intents and matches the metadata. Not Stripe's search API: search is eventually
+   * consistent (an intent created a moment ago may be missing, which is exactly recovery's case) and the
+   * sandbox does not serve it.
+   */
+  async findIntentByPaymentId(input: FindIntentInput): Promise<GatewayIntent | null> {
+    const matches = await callStripe('paymentIntents.list', async () => {
+      const found: Stripe.PaymentIntent[] = [];
+      const pages = this.stripe.paymentIntents.list({
+        customer: input.stripeCustomerId,
+        limit: 100,
+        ...(input.createdAfter === undefined
+          ? {}
+          : { created: { gte: Math.floor(input.createdAfter.getTime() / 1000) } }),
+      });
+      for await (const intent of pages) {
+        if (intent.metadata[METADATA_PAYMENT_ID] === input.paymentId) {
+          found.push(intent);
+        }
+      }
+      return found;
+    });
+    const [first, ...others] = matches;
+    if (others.length > 0) {
+      throw new InternalError(
+        `Stripe holds ${matches.length} PaymentIntents for payment ${input.paymentId}.`,
+        {
+          context: { paymentId: input.paymentId, stripePaymentIntentIds: matches.map((m) => m.id) },
+        },
+      );
+    }
+    return first === undefined ? null : toGatewayIntent(first);
+  }
+
+  async cancelIntent(input: CancelIntentInput): Promise<GatewayIntent> {
+    const intent = await callStripe('paymentIntents.cancel', () =>
+      this.stripe.paymentIntents.cancel(
+        input.stripePaymentIntentId,
+        {},
+        { idempotencyKey: input.idempotencyKey },
+      ),
+    );
+    return toGatewayIntent(intent);
+  }
+}
