@@ -5,10 +5,12 @@ import helmet from 'helmet';
 import './locals.js';
 import { createMetrics, measureRequests, metricsHandler, type HttpMetrics } from './metrics.js';
 import { accessLog } from './middleware/access-log.js';
+import { API_V1_PREFIX, authenticate } from './middleware/authenticate.js';
 import { errorHandler, notFound } from './middleware/error-handler.js';
 import { requestId } from './middleware/request-id.js';
 import { recordRoute } from './middleware/route-label.js';
 import { healthRouter } from './routes/health.js';
+import { apiV1Router } from './routes/v1.js';
 
 /** Options of {@link createApp}. */
 export interface AppOptions {
@@ -20,15 +22,17 @@ export interface AppOptions {
   /** The largest JSON body accepted (a body-parser size such as `100kb`); larger ones get a 413. */
   readonly bodyLimit?: string | number;
   /**
-   * Mounts the feature routes: called after the probes and JSON body parsing, before the 404 and the
-   * error middleware. Bodies sent as `application/json` are already parsed by then.
+   * Mounts more routes: called after the probes, JSON body parsing and the `/api/v1` routes, before the
+   * 404 and the error middleware. Bodies sent as `application/json` are already parsed by then, and
+   * anything under `/api/v1` has passed `authenticate()`.
    */
   readonly routes?: (app: Express) => void;
 }
 
 /**
  * pay's Express app. Order matters: the request id comes first so every later line and every error
- * body carries it; the 404 and the one error middleware come last.
+ * body carries it; the probes and metrics answer without a key; everything under `/api/v1` needs one
+ * (see UNAUTHENTICATED_ROUTES for the exception); the 404 and the one error middleware come last.
  */
 export function createApp(options: AppOptions): Express {
   const logger = options.logger ?? options.pay.logger;
@@ -43,6 +47,9 @@ export function createApp(options: AppOptions): Express {
 
   app.use(healthRouter(options.pay));
   app.get('/metrics', recordRoute, metricsHandler(metrics));
+  const { services } = options.pay;
+  app.use(API_V1_PREFIX, authenticate({ authenticator: services.authenticator, metrics }));
+  app.use(API_V1_PREFIX, apiV1Router(services));
   options.routes?.(app);
 
   app.use(notFound);

@@ -15,3 +15,20 @@ export { recordRoute, UNMATCHED_ROUTE } from './middleware/route-label.js';
 export { validate, validated } from './middleware/validate.js';
 export type { InputSchemas, ValidatedInput, Validator } from './middleware/validate.js';
 export type { THealthzResponse, TReadyzResponse } from './routes/health.js';
+export {
+  API_V1_PREFIX,
+  AUTHENTICATION_FAILED_MESSAGE,
+  UNAUTHENTICATED_ROUTES,
+  authenticate,
+  authenticated,
+} from './middleware/authenticate.js';
+export type { AuthenticateOptions, AuthenticationFailure } from './middleware/authenticate.js';
+export { requireRole } from './middleware/require-role.js';
+export { apiV1Router } from './routes/v1.js';
+export { ZPlanResponse } from './routes/plans/plan.schema.js';
+export type { TPlanResponse } from './routes/plans/plan.schema.js';
+export { ZListPlansQuery } from './routes/plans/list-plans.schema.js';
+export type { TListPlansQuery, TListPlansResponse } from './routes/plans/list-plans.schema.js';
+export { ZGetPlanParams } from './routes/plans/get-plan.schema.js';
+export type { TGetPlanParams, TGetPlanResponse } from './routes/plans/get-plan.schema.js';
+export type { TListResponse } from './routes/shared.schema.js';

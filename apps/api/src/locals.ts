@@ -1,4 +1,4 @@
-import type { Logger } from '@pay/core';
+import type { AuthenticatedApiKey, Logger } from '@pay/core';
 
 /*
  * What pay's middleware keeps on `res.locals`, typed through Express's declaration-merging hook so that
@@ -14,6 +14,8 @@ declare global {
       logger: Logger;
       /** The matched route pattern (`/v1/payments/:id`), recorded by route middleware for metrics. */
       route?: string;
+      /** The caller, once `authenticate()` accepted its API key: read it with `authenticated(res)`. */
+      auth?: AuthenticatedApiKey;
       /** Input parsed by `validate()`: read it with `validated(res, validator)`. */
       validated?: { body?: unknown; params?: unknown; query?: unknown };
     }

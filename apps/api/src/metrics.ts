@@ -7,9 +7,14 @@ export interface HttpMetrics {
   readonly registry: Registry;
   readonly requests: Counter<'method' | 'route' | 'status'>;
   readonly duration: Histogram<'method' | 'route' | 'status'>;
+  /** Requests refused with a 401, by why (see AuthenticationFailure); never by key. */
+  readonly authFailures: Counter<'reason'>;
 }
 
-/** A registry with Node's default metrics plus the HTTP request counter and duration histogram. */
+/**
+ * A registry with Node's default metrics, the HTTP request counter and duration histogram, and the
+ * counter of refused API keys (a rising `unknown_key` rate is someone guessing keys).
+ */
 export function createMetrics(): HttpMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -27,6 +32,12 @@ export function createMetrics(): HttpMetrics {
       help: 'HTTP request duration in seconds, by method, matched route and status',
       labelNames,
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    authFailures: new Counter({
+      name: 'api_authentication_failures_total',
+      help: 'Requests refused for a missing or bad API key, by reason: missing_header, malformed_header, malformed_key, unknown_key (unknown or revoked)',
+      labelNames: ['reason'] as const,
       registers: [registry],
     }),
   };

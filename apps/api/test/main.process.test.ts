@@ -74,6 +74,10 @@ describe('node dist/main.js', () => {
       });
       expect(res.headers.get('request-id')).toMatch(/^req_/);
 
+      // The versioned API is behind API keys; the demo plans are there, but not without one.
+      const plans = await fetch(`http://127.0.0.1:${port}/api/v1/plans`);
+      expect(plans.status).toBe(401);
+
       started.child.kill('SIGTERM');
       expect(await started.exit).toBe(0);
     } finally {
@@ -86,14 +90,16 @@ describe('node dist/main.js', () => {
       .map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(lines).toEqual(
       expect.arrayContaining([
+        expect.objectContaining({ message: 'embedded demo data seeded', accountId: expect.any(String) }),
         expect.objectContaining({ message: 'pay started', mode: 'embedded', port }),
         expect.objectContaining({ message: 'request', path: '/readyz', status: 200 }),
         expect.objectContaining({ message: 'pay stopped', signal: 'SIGTERM' }),
       ]),
     );
     expect(started.stderr()).toBe('');
-    // The data folder is released: no lock, no service.json, no socket left behind.
-    expect(fs.readdirSync(dataDir)).toEqual(['pgdata']);
+    // The data folder is released: no lock, no service.json, no socket left behind; the demo seed's
+    // marker stays, so the next start does not seed again.
+    expect(fs.readdirSync(dataDir).sort()).toEqual(['pgdata', 'seed.json']);
   });
 
   it('exits 1 naming PORT when PORT is not a port, without a stack', async () => {

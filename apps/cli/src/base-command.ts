@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { Command, Errors } from '@oclif/core';
-import { AccountService, isPayError, systemClock, type Actor } from '@pay/core';
+import { isPayError, type AccountService, type Actor, type PlanService } from '@pay/core';
 import { createPay, loadConfig, type Pay, type PayConfig } from '@pay/runtime';
 
 /** Exit status of a command that failed with a PayError: the code is printed, the status is stable. */
@@ -22,8 +22,11 @@ export abstract class BaseCommand<T> extends Command {
   }
 
   protected async accounts(): Promise<AccountService> {
-    const pay = await this.pay();
-    return new AccountService({ store: pay.store, clock: systemClock });
+    return (await this.pay()).services.accounts;
+  }
+
+  protected async plans(): Promise<PlanService> {
+    return (await this.pay()).services.plans;
   }
 
   /** The operator recorded in the audit log: PAY_OPERATOR, else the OS user. */

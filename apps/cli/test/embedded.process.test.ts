@@ -108,6 +108,37 @@ describe('the CLI on the embedded default', () => {
       // The service still answers after the CLI's connections closed.
       expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
 
+      // The service seeded the demo plans at its start; a key of the demo account sees them over HTTP.
+      const { demoAccountId } = JSON.parse(fs.readFileSync(path.join(dataDir, 'seed.json'), 'utf8')) as {
+        demoAccountId: string;
+      };
+      const demoPlans = payProcess<{ data: Array<{ name: string }> }>(dataDir, [
+        'plans',
+        'list',
+        '--account',
+        demoAccountId,
+      ]);
+      expect(demoPlans.data.map((p) => p.name).sort()).toEqual(['Demo monthly', 'Demo yearly']);
+      const demoKey = payProcess<{ secret: string }>(dataDir, [
+        'api-keys',
+        'create',
+        '--account',
+        demoAccountId,
+        '--role',
+        'service',
+        '--name',
+        'demo',
+      ]);
+      const overHttp = await fetch(`http://127.0.0.1:${port}/api/v1/plans`, {
+        headers: { Authorization: `Bearer ${demoKey.secret}` },
+      });
+      expect(overHttp.status).toBe(200);
+      expect(((await overHttp.json()) as { data: unknown[] }).data).toHaveLength(2);
+      const otherAccount = await fetch(`http://127.0.0.1:${port}/api/v1/plans`, {
+        headers: { Authorization: `Bearer ${key.secret}` },
+      });
+      expect(await otherAccount.json()).toEqual({ object: 'list', data: [], has_more: false });
+
       service.kill('SIGTERM');
       await new Promise((resolve) => service.once('exit', resolve));
       expect(service.exitCode).toBe(0);

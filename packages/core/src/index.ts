@@ -12,3 +12,7 @@ export * from './ports/store.js';
 export * from './services/api-key-secrets.js';
 export * from './services/account-service.js';
 export * from './ports/gateway.js';
+export * from './services/constant-time.js';
+export * from './services/api-key-authenticator.js';
+export * from './services/page-limits.js';
+export * from './services/plan-service.js';

@@ -1,8 +1,10 @@
-import type { Logger, Store } from '@pay/core';
+import { systemClock, type Logger, type Store } from '@pay/core';
 import { connectPostgres, migratePostgres, type Database } from '@pay/db';
 import type { PayConfig, PayMode } from './config.js';
+import { seedEmbeddedDemo } from './embedded-seed.js';
 import { openEmbeddedClient, openEmbeddedService } from './embedded.js';
 import { createLogger } from './logger.js';
+import { createServices, type PayServices } from './services.js';
 import { openStripe, type StripeConnection } from './stripe-connection.js';
 
 /**
@@ -30,6 +32,8 @@ export interface Pay {
   readonly db: Database;
   /** The unit of work the core services take. */
   readonly store: Store;
+  /** Core's services over `store`: what routes and commands call. */
+  readonly services: PayServices;
   /** How the embedded data was reached: `served` (this process owns it), `service` or `direct` (CLI). */
   readonly access: 'postgres' | 'served' | 'service' | 'direct';
   /** Migrations applied while starting (0 when the schema was current or PAY_MIGRATE=false). */
@@ -44,9 +48,10 @@ export interface Pay {
 }
 
 /**
- * The one composition root (STYLE.md R3): config → database → store. On PostgreSQL it migrates first
- * when `PAY_MIGRATE` is true (advisory-locked, so many processes may start at once) and connects as
- * the `pay_service` role. Embedded, it opens PGlite under `PAY_DATA_DIR` as described for the role.
+ * The one composition root (STYLE.md R3): config → database → store → services. On PostgreSQL it
+ * migrates first when `PAY_MIGRATE` is true (advisory-locked, so many processes may start at once) and
+ * connects as the `pay_service` role. Embedded, it opens PGlite under `PAY_DATA_DIR` as described for
+ * the role, and the API seeds the demo data once (see seedEmbeddedDemo); PostgreSQL is never seeded.
  */
 export async function createPay(config: PayConfig, options: CreatePayOptions = {}): Promise<Pay> {
   const role = options.role ?? 'api';
@@ -70,6 +75,19 @@ export async function createPay(config: PayConfig, options: CreatePayOptions = {
     migrationsApplied: opened.migrationsApplied,
   });
   const { db } = opened;
+  const services = createServices({ store: db.store, clock: systemClock });
+  if (role === 'api' && config.database.kind === 'embedded') {
+    try {
+      await seedEmbeddedDemo(config.database.dataDir, { store: db.store, services, logger });
+    } catch (error) {
+      // The seeding error is the one to report; closing after it is best effort, and logged.
+      const logClose = (closeError: unknown): void =>
+        logger.warn('closing after a failed start failed too', { error: closeError });
+      await db.close().catch(logClose);
+      await apiStripe?.close().catch(logClose);
+      throw error;
+    }
+  }
   let cliStripe: Promise<StripeConnection> | undefined;
   const stripe = (): Promise<StripeConnection> =>
     apiStripe === undefined ? (cliStripe ??= openStripe(config, 'cli', logger)) : Promise.resolve(apiStripe);
@@ -82,6 +100,7 @@ export async function createPay(config: PayConfig, options: CreatePayOptions = {
     modeLabel: config.stripeSecretKey === undefined ? `${config.mode} (SANDBOX)` : config.mode,
     db,
     store: db.store,
+    services,
     access: opened.access,
     migrationsApplied: opened.migrationsApplied,
     stripe,

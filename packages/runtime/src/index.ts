@@ -17,3 +17,7 @@ export { SERVICE_FILE } from './service-file.js';
 export type { ServiceInfo } from './service-file.js';
 export { openStripe, SANDBOX_SECRET_KEY, STRIPE_WEBHOOK_PATH } from './stripe-connection.js';
 export type { StripeConnection } from './stripe-connection.js';
+export { createServices } from './services.js';
+export type { PayServices } from './services.js';
+export { DEMO_ACCOUNT_NAME, DEMO_PLANS, SEED_FILE, seedEmbeddedDemo } from './embedded-seed.js';
+export type { EmbeddedSeed } from './embedded-seed.js';

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { InvalidStateError, type AccountId } from '@pay/core';
-import { LOCK_FILE, SERVICE_FILE, SOCKET_FILE, type ServiceInfo } from '../src/index.js';
+import { LOCK_FILE, SEED_FILE, SERVICE_FILE, SOCKET_FILE, type ServiceInfo } from '../src/index.js';
 import { exited, makeTempDir, openEmbedded, runChild, settlesWithin, startChild } from './helpers.js';
 
 function readServiceInfo(dir: string): ServiceInfo {
@@ -32,7 +32,8 @@ describe('createPay, embedded (PGlite)', () => {
     } finally {
       await pay.close();
     }
-    expect(fs.readdirSync(dir).sort()).toEqual(['pgdata']);
+    // Only the data and the demo seed's marker stay: no lock, no service.json, no socket.
+    expect(fs.readdirSync(dir).sort()).toEqual(['pgdata', SEED_FILE]);
     await pay.close(); // idempotent
   });
 

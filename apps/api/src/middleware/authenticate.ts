@@ -1,0 +1,92 @@
+import {
+  AuthenticationError,
+  InternalError,
+  type ApiKeyAuthenticator,
+  type AuthenticatedApiKey,
+  type AuthenticationRejection,
+} from '@pay/core';
+import { STRIPE_WEBHOOK_PATH } from '@pay/runtime';
+import type { Request, RequestHandler, Response } from 'express';
+import type { HttpMetrics } from '../metrics.js';
+
+/** The prefix of pay's versioned API. Every route under it needs an API key, except those listed below. */
+export const API_V1_PREFIX = '/api/v1';
+
+/**
+ * The routes under {@link API_V1_PREFIX} that take no API key. Matched exactly, method and
+ * case-sensitive path: Express itself routes case-insensitively and ignores a trailing slash, so any
+ * other spelling of these paths still needs a key. The exemption can only be narrower than the route.
+ */
+export const UNAUTHENTICATED_ROUTES: readonly { readonly method: string; readonly path: string }[] = [
+  // Stripe holds no pay API key: the webhook route authenticates each delivery by its Stripe-Signature.
+  { method: 'POST', path: STRIPE_WEBHOOK_PATH },
+];
+
+/**
+ * The one message of every 401. It is the same whether the header is missing or malformed, or the key
+ * unknown or revoked, so a caller learns nothing about which keys exist.
+ */
+export const AUTHENTICATION_FAILED_MESSAGE =
+  'Invalid or missing API key. Send a valid key as "Authorization: Bearer <key>".';
+
+/** Why a request was refused with a 401: the label of the `api_authentication_failures_total` metric. */
+export type AuthenticationFailure = 'missing_header' | 'malformed_header' | AuthenticationRejection;
+
+// RFC 6750: the scheme is case-insensitive, then one or more spaces and the token.
+const BEARER = /^Bearer +(\S+) *$/i;
+
+function presentedSecret(
+  header: string | undefined,
+): { kind: 'secret'; secret: string } | { kind: 'rejected'; reason: AuthenticationFailure } {
+  if (header === undefined || header === '') {
+    return { kind: 'rejected', reason: 'missing_header' };
+  }
+  const secret = BEARER.exec(header)?.[1];
+  return secret === undefined ? { kind: 'rejected', reason: 'malformed_header' } : { kind: 'secret', secret };
+}
+
+function isUnauthenticatedRoute(req: Request): boolean {
+  const path = `${req.baseUrl}${req.path}`;
+  return UNAUTHENTICATED_ROUTES.some((route) => route.method === req.method && route.path === path);
+}
+
+/** Options of {@link authenticate}. */
+export interface AuthenticateOptions {
+  readonly authenticator: ApiKeyAuthenticator;
+  readonly metrics: HttpMetrics;
+}
+
+/**
+ * Requires `Authorization: Bearer <key>` on every request it sees (mount it on {@link API_V1_PREFIX}),
+ * except {@link UNAUTHENTICATED_ROUTES}. An accepted key's `{ apiKey, accountId, role }` goes on
+ * `res.locals.auth`. Anything else is a 401 `unauthenticated` with {@link AUTHENTICATION_FAILED_MESSAGE}
+ * and `WWW-Authenticate: Bearer`, counted by reason. The key itself is never logged or echoed.
+ */
+export function authenticate(options: AuthenticateOptions): RequestHandler {
+  return async (req, res, next) => {
+    if (isUnauthenticatedRoute(req)) {
+      next();
+      return;
+    }
+    const presented = presentedSecret(req.get('authorization'));
+    const result =
+      presented.kind === 'secret' ? await options.authenticator.authenticate(presented.secret) : presented;
+    if (result.kind !== 'authenticated') {
+      options.metrics.authFailures.inc({ reason: result.reason });
+      res.locals.logger.debug('API key refused', { reason: result.reason });
+      res.setHeader('WWW-Authenticate', 'Bearer realm="pay"');
+      throw new AuthenticationError(AUTHENTICATION_FAILED_MESSAGE);
+    }
+    res.locals.auth = result.caller;
+    next();
+  };
+}
+
+/** The caller `authenticate()` accepted for this request. */
+export function authenticated(res: Response): AuthenticatedApiKey {
+  const caller = res.locals.auth;
+  if (caller === undefined) {
+    throw new InternalError('authenticated() called on a route that authenticate() did not guard');
+  }
+  return caller;
+}

@@ -1,0 +1,43 @@
+import { Flags } from '@oclif/core';
+import { formatMoney, MAX_PAGE_LIMIT } from '@pay/core';
+import { BaseCommand } from '../../base-command.js';
+import { accountFlag } from '../../flags.js';
+import { toListView, toPlanView, type ListView, type PlanView } from '../../views.js';
+
+export default class PlansList extends BaseCommand<ListView<PlanView>> {
+  static override description =
+    "List an account's plans, newest first, a page at a time (--json: the HTTP API's list shape).";
+
+  static override examples = [
+    '<%= config.bin %> plans list --account acc_…',
+    '<%= config.bin %> plans list --account acc_… --limit 10 --starting-after pln_…',
+  ];
+
+  static override flags = {
+    account: accountFlag(),
+    limit: Flags.integer({
+      min: 1,
+      max: MAX_PAGE_LIMIT,
+      default: MAX_PAGE_LIMIT,
+      description: 'Plans per page',
+    }),
+    'starting-after': Flags.string({ description: 'The last plan id of the previous page (pln_…)' }),
+  };
+
+  async run(): Promise<ListView<PlanView>> {
+    const { flags } = await this.parse(PlansList);
+    const page = await (
+      await this.plans()
+    ).listPlans(flags.account, { limit: flags.limit, startingAfter: flags['starting-after'] });
+    for (const plan of page.data) {
+      const price = `${formatMoney(plan)}/${plan.interval}`;
+      const state = plan.active ? 'active' : 'inactive';
+      this.log(`${plan.id}  ${price.padEnd(18)}  ${state.padEnd(8)}  ${plan.name}`);
+    }
+    const last = page.data.at(-1);
+    if (page.hasMore && last !== undefined) {
+      this.logToStderr(`More plans follow: add --starting-after ${last.id}`);
+    }
+    return toListView(page, toPlanView);
+  }
+}

@@ -1,0 +1,162 @@
+import type {
+  Account,
+  ApiKey,
+  AuditEntry,
+  Page,
+  PageRequest,
+  Plan,
+  Repositories,
+  Store,
+} from '../../src/index.js';
+import { newId } from '../../src/index.js';
+
+/**
+ * An in-memory twin of the Store (STYLE.md R2) for core's unit tests, covering the repositories the
+ * account, API key and plan services use. The others throw when touched, so a test that strays beyond
+ * them fails loudly instead of passing against a half-built fake. `transaction` rolls every table back
+ * when its callback throws, as the database does.
+ */
+export interface MemoryTables {
+  accounts: Account[];
+  apiKeys: ApiKey[];
+  plans: Plan[];
+  audit: AuditEntry[];
+}
+
+/** A store over `tables`; `lookups` counts `findActiveByHash` calls, so tests can see what was queried. */
+export interface MemoryStore {
+  readonly store: Store;
+  readonly tables: MemoryTables;
+  readonly lookups: { findActiveByHash: number };
+}
+
+function page<T extends { id: string }>(rows: readonly T[], request: PageRequest): Page<T> {
+  const sorted = [...rows]
+    .sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
+    .filter((row) => request.startingAfter === undefined || row.id < request.startingAfter);
+  return { data: sorted.slice(0, request.limit), hasMore: sorted.length > request.limit };
+}
+
+function untouchable<T extends object>(name: string): T {
+  return new Proxy({} as T, {
+    get(_target, property) {
+      throw new Error(`The in-memory store does not implement ${name}.${String(property)}.`);
+    },
+  });
+}
+
+/** A fresh, empty in-memory store. */
+export function createMemoryStore(): MemoryStore {
+  const tables: MemoryTables = { accounts: [], apiKeys: [], plans: [], audit: [] };
+  const lookups = { findActiveByHash: 0 };
+
+  const repos: Repositories = {
+    accounts: {
+      create: ({ name }) => {
+        const account: Account = { id: newId('account'), name, createdAt: new Date() };
+        tables.accounts.push(account);
+        return Promise.resolve(account);
+      },
+      findById: (id) => Promise.resolve(tables.accounts.find((a) => a.id === id) ?? null),
+    },
+    apiKeys: {
+      create: (input) => {
+        const key: ApiKey = { id: newId('apiKey'), ...input, createdAt: new Date(), revokedAt: null };
+        tables.apiKeys.push(key);
+        return Promise.resolve(key);
+      },
+      findActiveByHash: (keyHash) => {
+        lookups.findActiveByHash += 1;
+        return Promise.resolve(
+          tables.apiKeys.find((k) => k.keyHash === keyHash && k.revokedAt === null) ?? null,
+        );
+      },
+      listByAccount: (accountId) =>
+        Promise.resolve([
+          ...page(
+            tables.apiKeys.filter((k) => k.accountId === accountId),
+            { limit: 1e6 },
+          ).data,
+        ]),
+      revoke: (accountId, id, at) => {
+        const index = tables.apiKeys.findIndex((k) => k.accountId === accountId && k.id === id);
+        const key = tables.apiKeys[index];
+        if (key === undefined) {
+          return Promise.resolve(null);
+        }
+        const revoked: ApiKey = { ...key, revokedAt: key.revokedAt ?? at };
+        tables.apiKeys[index] = revoked;
+        return Promise.resolve(revoked);
+      },
+    },
+    plans: {
+      create: (input) => {
+        const plan: Plan = { id: newId('plan'), ...input, active: true, createdAt: new Date() };
+        tables.plans.push(plan);
+        return Promise.resolve(plan);
+      },
+      findById: (accountId, id) =>
+        Promise.resolve(tables.plans.find((p) => p.accountId === accountId && p.id === id) ?? null),
+      list: (accountId, request) =>
+        Promise.resolve(
+          page(
+            tables.plans.filter((p) => p.accountId === accountId),
+            request,
+          ),
+        ),
+    },
+    audit: {
+      append: (input) => {
+        const entry: AuditEntry = {
+          id: newId('auditEntry'),
+          accountId: input.accountId,
+          actorType: input.actorType,
+          actorId: input.actorId,
+          action: input.action,
+          targetType: input.targetType ?? null,
+          targetId: input.targetId ?? null,
+          amount: input.amount ?? null,
+          currency: input.currency ?? null,
+          details: input.details ?? {},
+          requestId: input.requestId ?? null,
+          createdAt: new Date(),
+        };
+        tables.audit.push(entry);
+        return Promise.resolve(entry);
+      },
+      list: (accountId, request) =>
+        Promise.resolve(
+          page(
+            tables.audit.filter((e) => e.accountId === accountId),
+            request,
+          ),
+        ),
+    },
+    customers: untouchable('customers'),
+    paymentMethods: untouchable('paymentMethods'),
+    payments: untouchable('payments'),
+    subscriptions: untouchable('subscriptions'),
+    refunds: untouchable('refunds'),
+    webhookEvents: untouchable('webhookEvents'),
+    idempotencyKeys: untouchable('idempotencyKeys'),
+  };
+
+  const store: Store = {
+    repos,
+    async transaction(fn) {
+      const snapshot: MemoryTables = {
+        accounts: [...tables.accounts],
+        apiKeys: [...tables.apiKeys],
+        plans: [...tables.plans],
+        audit: [...tables.audit],
+      };
+      try {
+        return await fn(repos);
+      } catch (error) {
+        Object.assign(tables, snapshot);
+        throw error;
+      }
+    },
+  };
+  return { store, tables, lookups };
+}
