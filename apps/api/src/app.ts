@@ -7,6 +7,7 @@ import { createMetrics, measureRequests, metricsHandler, type HttpMetrics } from
 import { accessLog } from './middleware/access-log.js';
 import { API_V1_PREFIX, authenticate } from './middleware/authenticate.js';
 import { errorHandler, notFound } from './middleware/error-handler.js';
+import { rejectCardData } from './middleware/reject-card-data.js';
 import { requestId } from './middleware/request-id.js';
 import { recordRoute } from './middleware/route-label.js';
 import { healthRouter } from './routes/health.js';
@@ -44,6 +45,8 @@ export function createApp(options: AppOptions): Express {
   app.use(measureRequests(metrics));
   app.use(helmet());
   app.use(express.json({ limit: options.bodyLimit ?? '100kb' }));
+  // Card data is refused before anything else reads the request, authentication included (DESIGN.md §2.2).
+  app.use(API_V1_PREFIX, rejectCardData);
 
   app.use(healthRouter(options.pay));
   app.get('/metrics', recordRoute, metricsHandler(metrics));

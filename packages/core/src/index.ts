@@ -16,3 +16,4 @@ export * from './services/constant-time.js';
 export * from './services/api-key-authenticator.js';
 export * from './services/page-limits.js';
 export * from './services/plan-service.js';
+export * from './services/card-data.js';

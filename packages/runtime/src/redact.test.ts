@@ -1,4 +1,5 @@
-import { isLuhnValid, isSecretKey, REDACTED, redactString, redactValue } from './redact.js';
+import { isLuhnValid } from '@pay/core';
+import { isSecretKey, REDACTED, redactString, redactValue } from './redact.js';
 
 describe('isSecretKey', () => {
   it.each([

@@ -1,3 +1,5 @@
+import { isLuhnValid } from '@pay/core';
+
 /** What every redacted value becomes. */
 export const REDACTED = '[REDACTED]';
 
@@ -46,22 +48,6 @@ const URL_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*:)([^@/?#\s]+)(@)/gi;
 const BEARER = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/g;
 // Runs of digits with single spaces or dashes between groups ("4242 4242 4242 4242").
 const DIGIT_RUN = /\d+(?:[ -]\d+)*/g;
-
-/** Luhn's checksum, as card networks use it. */
-export function isLuhnValid(digits: string): boolean {
-  let sum = 0;
-  for (let i = 0; i < digits.length; i++) {
-    let d = digits.charCodeAt(digits.length - 1 - i) - 48;
-    if (i % 2 === 1) {
-      d *= 2;
-      if (d > 9) {
-        d -= 9;
-      }
-    }
-    sum += d;
-  }
-  return sum % 10 === 0;
-}
 
 /**
  * Replaces each card number in a run of digit groups. A PAN is 13–19 digits that pass Luhn, written
