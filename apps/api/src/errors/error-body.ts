@@ -1,19 +1,30 @@
 import type { PayError, PayErrorCode } from '@pay/core';
+import { z } from 'zod';
 import { ERROR_TYPE, STATUS, type ErrorType } from './error-status.js';
 
+const ERROR_CODES = Object.keys(STATUS) as [PayErrorCode, ...PayErrorCode[]];
+const ERROR_TYPES = [...new Set(Object.values(ERROR_TYPE))] as [ErrorType, ...ErrorType[]];
+
+/**
+ * Every error response body (DESIGN.md §7). The OpenAPI document's `Error` schema is generated from
+ * this, and {@link ErrorBody} is its type, so what is documented is what {@link renderPayError} builds.
+ */
+export const ZErrorBody = z.object({
+  error: z.object({
+    type: z.enum(ERROR_TYPES),
+    code: z.enum(ERROR_CODES),
+    message: z.string(),
+    param: z.string().describe('The request field at fault, when one is.').optional(),
+    request_id: z.string(),
+    retryable: z
+      .literal(true)
+      .describe('Present (and true) when retrying with the same idempotency key may succeed.')
+      .optional(),
+  }),
+});
+
 /** Every error response body (DESIGN.md §7). */
-export interface ErrorBody {
-  readonly error: {
-    readonly type: ErrorType;
-    readonly code: PayErrorCode;
-    readonly message: string;
-    /** The request field at fault, when one is. */
-    readonly param?: string;
-    readonly request_id: string;
-    /** Present (and true) when retrying with the same idempotency key may succeed. */
-    readonly retryable?: true;
-  };
-}
+export type ErrorBody = z.output<typeof ZErrorBody>;
 
 /** The message a client sees for a 5xx that is a bug: the details are in the log, under the request id. */
 export const INTERNAL_ERROR_MESSAGE = 'An internal error occurred. Quote the request id when reporting it.';

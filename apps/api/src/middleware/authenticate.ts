@@ -20,6 +20,9 @@ export const API_V1_PREFIX = '/api/v1';
 export const UNAUTHENTICATED_ROUTES: readonly { readonly method: string; readonly path: string }[] = [
   // Stripe holds no pay API key: the webhook route authenticates each delivery by its Stripe-Signature.
   { method: 'POST', path: STRIPE_WEBHOOK_PATH },
+  // The OpenAPI document is the public contract and holds nothing about any account; tools and people
+  // read it before they hold a key.
+  { method: 'GET', path: `${API_V1_PREFIX}/openapi.json` },
 ];
 
 /**

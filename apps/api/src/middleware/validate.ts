@@ -23,9 +23,10 @@ const LOCATIONS: readonly InputLocation[] = ['params', 'query', 'body'];
 
 /**
  * Object schemas are made strict: an unknown field is a 400, not silently dropped, so a client that
- * sends `card_number` learns at once that pay never takes one.
+ * sends `card_number` learns at once that pay never takes one. Exported so the OpenAPI document
+ * describes exactly the schema validate() applies.
  */
-function strict(schema: z.ZodType): z.ZodType {
+export function strictInput(schema: z.ZodType): z.ZodType {
   return schema instanceof z.ZodObject ? schema.strict() : schema;
 }
 
@@ -38,7 +39,7 @@ export function validate<const S extends InputSchemas>(schemas: S): Validator<S>
   const compiled = new Map(
     LOCATIONS.flatMap((location) => {
       const schema = schemas[location];
-      return schema === undefined ? [] : [[location, strict(schema)] as const];
+      return schema === undefined ? [] : [[location, strictInput(schema)] as const];
     }),
   );
   const middleware = (req: Request, res: Response, next: NextFunction): void => {

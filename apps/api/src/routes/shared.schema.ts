@@ -14,13 +14,26 @@ export const ZPageLimit = z
   .regex(/^[1-9]\d*$/, `expected an integer from 1 to ${MAX_PAGE_LIMIT}`)
   .transform(Number)
   .refine((n) => n <= MAX_PAGE_LIMIT, `expected an integer from 1 to ${MAX_PAGE_LIMIT}`)
-  .default(DEFAULT_PAGE_LIMIT);
+  .default(DEFAULT_PAGE_LIMIT)
+  // The parse above works on the query string's text, which JSON Schema cannot say; this is what it
+  // accepts, for the OpenAPI document (whose builder drops the string-only `pattern` under it).
+  .meta({
+    type: 'integer',
+    minimum: 1,
+    maximum: MAX_PAGE_LIMIT,
+    description: `How many objects to return, from 1 to ${MAX_PAGE_LIMIT}.`,
+  });
 
 /** Every list answer (DESIGN.md §7), Stripe's shape. */
 export interface TListResponse<T> {
   readonly object: 'list';
   readonly data: readonly T[];
   readonly has_more: boolean;
+}
+
+/** The schema of a list answer whose items are `item`: the truth {@link TListResponse} tells. */
+export function zListResponse<T extends z.ZodType>(item: T) {
+  return z.object({ object: z.literal('list'), data: z.array(item), has_more: z.boolean() });
 }
 
 /** The list answer of a page of core objects. */

@@ -1,7 +1,15 @@
+import type { PlanService } from '@pay/core';
 import type { PayServices } from '@pay/runtime';
 import { Router } from 'express';
-import { mountGetPlan } from './plans/get-plan.js';
-import { mountListPlans } from './plans/list-plans.js';
+import { buildOpenApiDocument, type OpenApiDocument } from '../openapi/document.js';
+import { API_V1_ROUTES } from './catalog.js';
+import type { OpenApiDeps } from './openapi.js';
+import { mountRoutes } from './route.js';
+
+/** What the `/api/v1` routes need, together. */
+export interface ApiV1Deps extends OpenApiDeps {
+  readonly plans: PlanService;
+}
 
 /**
  * The routes of `/api/v1`, mounted behind `authenticate()`: every handler may read the caller with
@@ -9,7 +17,9 @@ import { mountListPlans } from './plans/list-plans.js';
  */
 export function apiV1Router(services: PayServices): Router {
   const router = Router();
-  mountListPlans(router, services.plans);
-  mountGetPlan(router, services.plans);
+  // Built on first request, then kept: the routes cannot change while the app runs.
+  let document: OpenApiDocument | undefined;
+  const openApiDocument = (): OpenApiDocument => (document ??= buildOpenApiDocument());
+  mountRoutes<ApiV1Deps>(router, API_V1_ROUTES, { plans: services.plans, openApiDocument });
   return router;
 }

@@ -1,19 +1,27 @@
 import type { PlanService } from '@pay/core';
-import type { Router } from 'express';
 import { authenticated } from '../../middleware/authenticate.js';
-import { validate, validated } from '../../middleware/validate.js';
-import { ZGetPlanParams, type TGetPlanResponse } from './get-plan.schema.js';
+import { defineRoute } from '../route.js';
+import { ZGetPlanParams, ZGetPlanResponse, type TGetPlanResponse } from './get-plan.schema.js';
 import { toPlanResponse } from './plan.schema.js';
 
-const input = validate({ params: ZGetPlanParams });
-
 /** `GET /plans/:id`: one of the caller's account's plans; another account's is a 404 like a missing one. */
-export function mountGetPlan(router: Router, plans: PlanService): void {
-  router.get('/plans/:id', input, async (_req, res) => {
-    const { params } = validated(res, input);
+export const getPlanRoute = defineRoute(
+  {
+    method: 'get',
+    path: '/plans/:id',
+    operationId: 'getPlan',
+    summary: 'Retrieve a plan',
+    description: "Another account's plan is a 404, exactly like a plan that does not exist.",
+    tags: ['plans'],
+    auth: 'bearer',
+    request: { params: ZGetPlanParams },
+    response: { status: 200, description: 'The plan.', schema: ZGetPlanResponse },
+    errors: ['not_found'],
+  },
+  async ({ params }, res, { plans }: { readonly plans: PlanService }) => {
     const body: TGetPlanResponse = toPlanResponse(
       await plans.getPlan(authenticated(res).accountId, params.id),
     );
-    res.json(body);
-  });
-}
+    return body;
+  },
+);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { ZPageLimit, zId, type TListResponse } from '../shared.schema.js';
-import type { TPlanResponse } from './plan.schema.js';
+import { ZPageLimit, zId, zListResponse, type TListResponse } from '../shared.schema.js';
+import { ZPlanResponse, type TPlanResponse } from './plan.schema.js';
 
 /** `GET /api/v1/plans` query: `limit` (1–100, default 10) and `starting_after` (the last plan id seen). */
 export const ZListPlansQuery = z.object({
@@ -10,4 +10,5 @@ export const ZListPlansQuery = z.object({
 export type TListPlansQuery = z.infer<typeof ZListPlansQuery>;
 
 /** `GET /api/v1/plans` answer: the account's plans, newest first. */
+export const ZListPlansResponse = zListResponse(ZPlanResponse);
 export type TListPlansResponse = TListResponse<TPlanResponse>;

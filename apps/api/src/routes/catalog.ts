@@ -1,0 +1,22 @@
+import { API_V1_PREFIX } from '../middleware/authenticate.js';
+import { PROBE_ROUTES } from './health.js';
+import { openApiRoute } from './openapi.js';
+import { getPlanRoute } from './plans/get-plan.js';
+import { listPlansRoute } from './plans/list-plans.js';
+import type { RouteSpec } from './route.js';
+
+/** Every route of `/api/v1`, in mounting order. A route added here is mounted and documented. */
+export const API_V1_ROUTES = [listPlansRoute, getPlanRoute, openApiRoute] as const;
+
+/** A group of routes mounted under one prefix. */
+export interface RouteGroup {
+  /** Where the group's router is mounted (`''` for the root). */
+  readonly prefix: string;
+  readonly routes: readonly { readonly spec: RouteSpec }[];
+}
+
+/** Every route pay serves through the registry, by mount prefix: what the OpenAPI document describes. */
+export const ROUTE_GROUPS: readonly RouteGroup[] = [
+  { prefix: '', routes: PROBE_ROUTES },
+  { prefix: API_V1_PREFIX, routes: API_V1_ROUTES },
+];
