@@ -10,7 +10,7 @@ import {
 import type { PaymentEventRow, PaymentRow } from '../rows.js';
 import type { Executor } from '../store.js';
 import { paymentEvents, payments } from '../tables.js';
-import { causeColumns, firstOrNull, olderThan, pageFetchSize, single, toCause, toPage } from './shared.js';
+import { firstOrNull, olderThan, pageFetchSize, single, toCause, toPage, ledgerColumns } from './shared.js';
 
 const toPayment = (row: PaymentRow): Payment => ({
   id: row.id,
@@ -85,12 +85,7 @@ export function createPaymentRepository(x: Executor): PaymentRepository {
         await db.insert(paymentEvents).values({
           id: newId('paymentEvent', now),
           paymentId: payment.id,
-          accountId: payment.accountId,
-          fromStatus: null,
-          toStatus: payment.status,
-          amount: 0,
-          ...causeColumns(cause),
-          createdAt: now,
+          ...ledgerColumns({ accountId: payment.accountId, from: null, to: payment.status, cause, at: now }),
         });
         return toPayment(payment);
       });
@@ -160,12 +155,14 @@ export function createPaymentRepository(x: Executor): PaymentRepository {
         await db.insert(paymentEvents).values({
           id: newId('paymentEvent', now),
           paymentId: payment.id,
-          accountId: payment.accountId,
-          fromStatus: change.from,
-          toStatus: change.to,
-          amount: change.amount ?? 0,
-          ...causeColumns(cause),
-          createdAt: now,
+          ...ledgerColumns({
+            accountId: payment.accountId,
+            from: change.from,
+            to: change.to,
+            amount: change.amount,
+            cause,
+            at: now,
+          }),
         });
         return toPayment(payment);
       });

@@ -10,7 +10,7 @@ import {
 import type { RefundEventRow, RefundRow } from '../rows.js';
 import type { Executor } from '../store.js';
 import { refundEvents, refunds } from '../tables.js';
-import { causeColumns, firstOrNull, single, toCause } from './shared.js';
+import { firstOrNull, single, toCause, ledgerColumns } from './shared.js';
 
 const toRefund = (row: RefundRow): Refund => ({
   id: row.id,
@@ -81,12 +81,14 @@ export function createRefundRepository(x: Executor): RefundRepository {
         await db.insert(refundEvents).values({
           id: newId('refundEvent', now),
           refundId: refund.id,
-          accountId: refund.accountId,
-          fromStatus: null,
-          toStatus: refund.status,
-          amount: refund.status === 'succeeded' ? refund.amount : 0,
-          ...causeColumns(cause),
-          createdAt: now,
+          ...ledgerColumns({
+            accountId: refund.accountId,
+            from: null,
+            to: refund.status,
+            amount: refund.status === 'succeeded' ? refund.amount : 0,
+            cause,
+            at: now,
+          }),
         });
         return toRefund(refund);
       });
@@ -125,12 +127,14 @@ export function createRefundRepository(x: Executor): RefundRepository {
         await db.insert(refundEvents).values({
           id: newId('refundEvent', now),
           refundId: refund.id,
-          accountId: refund.accountId,
-          fromStatus: change.from,
-          toStatus: change.to,
-          amount: change.amount ?? 0,
-          ...causeColumns(cause),
-          createdAt: now,
+          ...ledgerColumns({
+            accountId: refund.accountId,
+            from: change.from,
+            to: change.to,
+            amount: change.amount,
+            cause,
+            at: now,
+          }),
         });
         return toRefund(refund);
       });

@@ -1,6 +1,6 @@
 import { lt, type SQL } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
-import { InternalError, type Cause, type Page, type PageRequest } from '@pay/core';
+import { InternalError, type AccountId, type Cause, type Page, type PageRequest } from '@pay/core';
 import type { CauseColumns } from '../rows.js';
 
 /** The cause of a change as ledger columns. The table's CHECK insists on at least one. */
@@ -11,6 +11,38 @@ export function causeColumns(cause: Cause): CauseColumns {
     causeRefundId: cause.refundId ?? null,
     causePaymentId: cause.paymentId ?? null,
     causeJob: cause.job ?? null,
+  };
+}
+
+/** One state change as the columns every ledger table shares (payment, subscription, refund events). */
+export interface LedgerEntry<S extends string> {
+  readonly accountId: AccountId;
+  /** Null for the row that records the object's creation. */
+  readonly from: S | null;
+  readonly to: S;
+  /** Minor units the change moved; 0 when omitted. */
+  readonly amount?: number | undefined;
+  readonly cause: Cause;
+  readonly at: Date;
+}
+
+/** The shared columns of a ledger row; the caller adds its id and the object it belongs to. */
+export function ledgerColumns<S extends string>(
+  entry: LedgerEntry<S>,
+): CauseColumns & {
+  accountId: AccountId;
+  fromStatus: S | null;
+  toStatus: S;
+  amount: number;
+  createdAt: Date;
+} {
+  return {
+    accountId: entry.accountId,
+    fromStatus: entry.from,
+    toStatus: entry.to,
+    amount: entry.amount ?? 0,
+    ...causeColumns(entry.cause),
+    createdAt: entry.at,
   };
 }
 

@@ -10,7 +10,7 @@ import {
 import type { SubscriptionEventRow, SubscriptionRow } from '../rows.js';
 import type { Executor } from '../store.js';
 import { subscriptionEvents, subscriptions } from '../tables.js';
-import { causeColumns, firstOrNull, olderThan, pageFetchSize, single, toCause, toPage } from './shared.js';
+import { firstOrNull, olderThan, pageFetchSize, single, toCause, toPage, ledgerColumns } from './shared.js';
 
 const toSubscription = (row: SubscriptionRow): Subscription => ({
   id: row.id,
@@ -79,12 +79,13 @@ export function createSubscriptionRepository(x: Executor): SubscriptionRepositor
         await db.insert(subscriptionEvents).values({
           id: newId('subscriptionEvent', now),
           subscriptionId: subscription.id,
-          accountId: subscription.accountId,
-          fromStatus: null,
-          toStatus: subscription.status,
-          amount: 0,
-          ...causeColumns(cause),
-          createdAt: now,
+          ...ledgerColumns({
+            accountId: subscription.accountId,
+            from: null,
+            to: subscription.status,
+            cause,
+            at: now,
+          }),
         });
         return toSubscription(subscription);
       });
@@ -127,12 +128,14 @@ export function createSubscriptionRepository(x: Executor): SubscriptionRepositor
         await db.insert(subscriptionEvents).values({
           id: newId('subscriptionEvent', now),
           subscriptionId: subscription.id,
-          accountId: subscription.accountId,
-          fromStatus: change.from,
-          toStatus: change.to,
-          amount: change.amount ?? 0,
-          ...causeColumns(cause),
-          createdAt: now,
+          ...ledgerColumns({
+            accountId: subscription.accountId,
+            from: change.from,
+            to: change.to,
+            amount: change.amount,
+            cause,
+            at: now,
+          }),
         });
         return toSubscription(subscription);
       });
