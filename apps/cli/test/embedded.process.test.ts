@@ -1,4 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import http from 'node:http';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -35,6 +36,22 @@ function payProcess<T>(dataDir: string, args: string[]): T {
     );
   }
   return JSON.parse(run.stdout) as T;
+}
+
+/**
+ * A GET on a fresh connection. The CLI processes in between take seconds, long enough for the service to
+ * close fetch's pooled keep-alive connection just as fetch reuses it ("other side closed").
+ */
+function get(port: number, path: string, secret?: string): Promise<{ status: number; body: unknown }> {
+  return new Promise((resolve, reject) => {
+    const headers = secret === undefined ? {} : { Authorization: `Bearer ${secret}` };
+    const req = http.get({ host: '127.0.0.1', port, path, headers, agent: false }, (res) => {
+      let text = '';
+      res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as unknown }));
+    });
+    req.on('error', reject);
+  });
 }
 
 async function waitForReady(port: number, service: ChildProcess, output: () => string): Promise<void> {
@@ -106,7 +123,7 @@ describe('the CLI on the embedded default', () => {
       expect(status.migrations.applied).toBe(status.migrations.total);
 
       // The service still answers after the CLI's connections closed.
-      expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
+      expect((await get(port, '/readyz')).status).toBe(200);
 
       // The service seeded the demo plans at its start; a key of the demo account sees them over HTTP.
       const { demoAccountId } = JSON.parse(fs.readFileSync(path.join(dataDir, 'seed.json'), 'utf8')) as {
@@ -129,15 +146,11 @@ describe('the CLI on the embedded default', () => {
         '--name',
         'demo',
       ]);
-      const overHttp = await fetch(`http://127.0.0.1:${port}/api/v1/plans`, {
-        headers: { Authorization: `Bearer ${demoKey.secret}` },
-      });
+      const overHttp = await get(port, '/api/v1/plans', demoKey.secret);
       expect(overHttp.status).toBe(200);
-      expect(((await overHttp.json()) as { data: unknown[] }).data).toHaveLength(2);
-      const otherAccount = await fetch(`http://127.0.0.1:${port}/api/v1/plans`, {
-        headers: { Authorization: `Bearer ${key.secret}` },
-      });
-      expect(await otherAccount.json()).toEqual({ object: 'list', data: [], has_more: false });
+      expect((overHttp.body as { data: unknown[] }).data).toHaveLength(2);
+      const otherAccount = await get(port, '/api/v1/plans', key.secret);
+      expect(otherAccount.body).toEqual({ object: 'list', data: [], has_more: false });
 
       service.kill('SIGTERM');
       await new Promise((resolve) => service.once('exit', resolve));
