@@ -9,3 +9,4 @@ export { paymentEvents, subscriptionEvents, refundEvents } from './schema/ledger
 export { webhookEvents } from './schema/webhook-events.js';
 export { idempotencyKeys } from './schema/idempotency-keys.js';
 export { auditLog } from './schema/audit-log.js';
+export { rateLimitBuckets } from './schema/rate-limits.js';

@@ -17,6 +17,7 @@ const TABLES = [
   'payment_methods',
   'payments',
   'plans',
+  'rate_limit_buckets',
   'refund_events',
   'refunds',
   'subscription_events',

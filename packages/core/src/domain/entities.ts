@@ -101,6 +101,10 @@ export interface Payment {
   readonly declineCode: string | null;
   readonly failureMessage: string | null;
   readonly description: string | null;
+  /** The caller's page to send the card holder back to after 3-D Secure. */
+  readonly returnUrl: string | null;
+  /** Where the card holder completes 3-D Secure, while the payment is `requires_action`. */
+  readonly nextActionUrl: string | null;
   readonly createdAt: Date;
   readonly updatedAt: Date;
 }
@@ -222,6 +226,8 @@ export interface IdempotencyKey {
   readonly requestMethod: string;
   readonly requestPath: string;
   readonly paramsHash: string;
+  /** The request's parameters as sent, for the recovery job to resume the flow without its client. */
+  readonly requestParams: unknown;
   /** Set while a request holds the key; a lock older than the timeout may be taken over. */
   readonly lockedAt: Date | null;
   /** The last atomic phase the flow finished (`started`, …, `finished`). */

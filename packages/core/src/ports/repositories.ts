@@ -122,6 +122,7 @@ export interface NewPayment {
   currency: Currency;
   stripeIdempotencyKey: string;
   description?: string | null;
+  returnUrl?: string | null;
 }
 
 /** Fields a transition may set together with the status. */
@@ -132,6 +133,7 @@ export interface PaymentPatch {
   failureCode?: string | null;
   declineCode?: string | null;
   failureMessage?: string | null;
+  nextActionUrl?: string | null;
 }
 
 /** A compare-and-set status change: applied only while the row is still `from`. */
@@ -275,6 +277,7 @@ export interface NewIdempotencyKey {
   requestMethod: string;
   requestPath: string;
   paramsHash: string;
+  requestParams?: unknown;
   now: Date;
 }
 

@@ -30,6 +30,8 @@ const toPayment = (row: PaymentRow): Payment => ({
   declineCode: row.declineCode,
   failureMessage: row.failureMessage,
   description: row.description,
+  returnUrl: row.returnUrl,
+  nextActionUrl: row.nextActionUrl,
   createdAt: row.createdAt,
   updatedAt: row.updatedAt,
 });
@@ -54,6 +56,7 @@ function patchColumns(patch: PaymentPatch = {}) {
     failureCode: patch.failureCode,
     declineCode: patch.declineCode,
     failureMessage: patch.failureMessage,
+    nextActionUrl: patch.nextActionUrl,
   };
 }
 
@@ -77,6 +80,7 @@ export function createPaymentRepository(x: Executor): PaymentRepository {
             status: 'pending',
             stripeIdempotencyKey: input.stripeIdempotencyKey,
             description: input.description ?? null,
+            returnUrl: input.returnUrl ?? null,
             createdAt: now,
             updatedAt: now,
           })

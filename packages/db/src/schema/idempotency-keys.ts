@@ -17,6 +17,9 @@ export const idempotencyKeys = pay.table(
     requestMethod: text().notNull(),
     requestPath: text().notNull(),
     paramsHash: text().notNull(),
+    // The request's parameters, so the recovery job can finish a flow whose client went away. Card
+    // data never gets this far: the API refuses it at the edge.
+    requestParams: jsonb().$type<unknown>(),
     lockedAt: timestamptz(),
     recoveryPoint: text().notNull().default('started'),
     responseStatus: integer(),

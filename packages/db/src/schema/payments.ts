@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { check, foreignKey, text, unique } from 'drizzle-orm/pg-core';
+import { check, foreignKey, index, text, unique } from 'drizzle-orm/pg-core';
 import {
   BILLING_REASONS,
   PAYMENT_STATUSES,
@@ -42,6 +42,11 @@ export const payments = pay.table(
     declineCode: text(),
     failureMessage: text(),
     description: text(),
+    // The caller's page the card holder returns to after 3-D Secure (checked against
+    // PAY_RETURN_URL_ORIGINS before it is stored).
+    returnUrl: text(),
+    // Stripe's 3-D Secure page while the payment is `requires_action`, so a read can hand it out again.
+    nextActionUrl: text(),
     ...timestamps(),
   },
   (t) => [
@@ -67,6 +72,12 @@ export const payments = pay.table(
       foreignColumns: [subscriptions.accountId, subscriptions.id],
     }),
     unique('payments_account_id_id_unique').on(t.accountId, t.id),
+    // A user's payments, newest page by page (GET /payments?user_id=…).
+    index('payments_account_id_customer_id_id_idx').on(t.accountId, t.customerId, t.id),
+    // The recovery job's sweep of payments still waiting on Stripe.
+    index('payments_in_flight_idx')
+      .on(t.createdAt)
+      .where(sql`${t.status} IN ('pending', 'requires_action', 'processing')`),
     check('payments_status_check', isOneOf(t.status, PAYMENT_STATUSES)),
     check('payments_billing_reason_check', isOneOf(t.billingReason, BILLING_REASONS)),
     check('payments_amount_check', sql`${t.amount} > 0`),
