@@ -3,6 +3,8 @@ import { accountTests } from './repository-suite/accounts.js';
 import { inboxTests } from './repository-suite/inbox.js';
 import { ledgerTests } from './repository-suite/ledger.js';
 import { paymentTests } from './repository-suite/payments.js';
+import { rateLimitTests } from './repository-suite/rate-limits.js';
+import { paymentFlowTests } from './repository-suite/payment-flow.js';
 import { refundTests } from './repository-suite/refunds.js';
 import { storeTests } from './repository-suite/store.js';
 import { subscriptionTests } from './repository-suite/subscriptions.js';
@@ -38,10 +40,12 @@ export function repositorySuite(name: string, open: () => Promise<{ db: Database
 
     accountTests(ctx);
     paymentTests(ctx);
+    paymentFlowTests(ctx);
     refundTests(ctx);
     subscriptionTests(ctx);
     inboxTests(ctx);
     ledgerTests(ctx);
     storeTests(ctx);
+    rateLimitTests(ctx);
   });
 }

@@ -78,6 +78,11 @@ export interface CustomerRepository {
   findByStripeId(stripeCustomerId: string): Promise<Customer | null>;
   /** Records the Stripe customer once; returns null when another one was recorded first. */
   setStripeCustomerId(id: CustomerId, stripeCustomerId: string): Promise<Customer | null>;
+  /**
+   * The customer of (account, user), created on first use. Race-safe: two first requests of one user
+   * at once (with different idempotency keys) both get the one row.
+   */
+  findOrCreate(input: { accountId: AccountId; userId: string }): Promise<Customer>;
 }
 
 export interface NewPaymentMethod {
@@ -165,6 +170,24 @@ export interface PaymentRepository {
   ): Promise<Payment | null>;
   list(accountId: AccountId, page: PageRequest): Promise<Page<Payment>>;
   listEvents(paymentId: PaymentId): Promise<PaymentEvent[]>;
+  /**
+   * The payment with this id in whichever account holds it, for a caller that knows only the id and
+   * no API key (Stripe's 3-D Secure return). Never answer a client with it before checking it may see it.
+   */
+  findByIdAcrossAccounts(id: PaymentId): Promise<Payment | null>;
+  /** Records the card the payment is made with, once; returns null when another one was recorded first. */
+  setPaymentMethodId(id: PaymentId, paymentMethodId: PaymentMethodId): Promise<Payment | null>;
+  /** One customer's payments, newest first. */
+  listByCustomer(accountId: AccountId, customerId: CustomerId, page: PageRequest): Promise<Page<Payment>>;
+  /**
+   * Payments of every account still waiting on Stripe (`pending`, `requires_action`, `processing`)
+   * created before `createdBefore`, by id ascending after `afterId`: the recovery job's sweep.
+   */
+  listInFlight(query: {
+    createdBefore: Date;
+    afterId?: PaymentId | undefined;
+    limit: number;
+  }): Promise<Payment[]>;
 }
 
 export interface NewSubscription {
@@ -302,6 +325,18 @@ export interface IdempotencyKeyRepository {
   update(id: IdempotencyKeyId, patch: IdempotencyKeyPatch): Promise<IdempotencyKey>;
   /** Deletes keys created before `cutoff` (Stripe keeps them 24 h); returns how many. */
   deleteCreatedBefore(cutoff: Date): Promise<number>;
+  /**
+   * Keys of every account a recovery job may resume: no response stored, created at or after
+   * `createdAfter`, and free or locked before `staleBefore`; only those whose `resourceId` starts with
+   * `resourceIdPrefix` when given. By id ascending after `afterId`.
+   */
+  listResumable(query: {
+    createdAfter: Date;
+    staleBefore: Date;
+    resourceIdPrefix?: string | undefined;
+    afterId?: IdempotencyKeyId | undefined;
+    limit: number;
+  }): Promise<IdempotencyKey[]>;
 }
 
 export interface NewAuditEntry {
@@ -335,4 +370,29 @@ export interface Repositories {
   readonly webhookEvents: WebhookEventRepository;
   readonly idempotencyKeys: IdempotencyKeyRepository;
   readonly audit: AuditLogRepository;
+  readonly rateLimits: RateLimitRepository;
+}
+
+/** The two counts the rate limiter weighs for one request, read by {@link RateLimitRepository.hit}. */
+export interface RateLimitCounts {
+  /** Hits in the current window so far, this one included (so at least 1). */
+  readonly current: number;
+  /** Hits in the previous window; 0 when it has none (or was swept). */
+  readonly previous: number;
+}
+
+/**
+ * Request counters of the rate limiter, one per (bucket, fixed window), shared by every process that
+ * uses the store (DESIGN.md §8). Windows are identified by their start; the limiter picks them.
+ */
+export interface RateLimitRepository {
+  /**
+   * Counts one hit in `bucket`'s window starting at `windowStart` and returns that window's hits so far
+   * (this one included) together with the hits of the window starting at `previousWindowStart`. One
+   * atomic statement (an upsert that also reads the previous window), so concurrent processes never
+   * lose a count and a request costs one round trip.
+   */
+  hit(bucket: string, windowStart: Date, previousWindowStart: Date): Promise<RateLimitCounts>;
+  /** Deletes windows that started before `cutoff`; returns how many. */
+  deleteWindowsBefore(cutoff: Date): Promise<number>;
 }

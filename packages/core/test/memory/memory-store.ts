@@ -8,19 +8,24 @@ import type {
   Repositories,
   Store,
 } from '../../src/index.js';
-import { newId } from '../../src/index.js';
+import { newId, systemClock, type Clock } from '../../src/index.js';
+import { memoryCustomers, memoryIdempotencyKeys, memoryPaymentMethods } from './memory-customer-repos.js';
+import { memoryPayments, memorySubscriptions } from './memory-ledger-repos.js';
+import { emptyPaymentTables, snapshotPaymentTables, type PaymentTables } from './memory-payment-tables.js';
 
 /**
  * An in-memory twin of the Store (STYLE.md R2) for core's unit tests, covering the repositories the
- * account, API key and plan services use. The others throw when touched, so a test that strays beyond
- * them fails loudly instead of passing against a half-built fake. `transaction` rolls every table back
+ * account, API key, plan and payment services use. The others throw when touched, so a test that
+ * strays beyond them fails loudly instead of passing against a half-built fake. `transaction` rolls every table back
  * when its callback throws, as the database does.
  */
-export interface MemoryTables {
+export interface MemoryTables extends PaymentTables {
   accounts: Account[];
   apiKeys: ApiKey[];
   plans: Plan[];
   audit: AuditEntry[];
+  /** Rate-limit windows, replaced (never mutated) on every hit so a transaction's snapshot holds. */
+  rateLimitBuckets: { bucket: string; windowStart: Date; hits: number }[];
 }
 
 /** A store over `tables`; `lookups` counts `findActiveByHash` calls, so tests can see what was queried. */
@@ -46,8 +51,17 @@ function untouchable<T extends object>(name: string): T {
 }
 
 /** A fresh, empty in-memory store. */
-export function createMemoryStore(): MemoryStore {
-  const tables: MemoryTables = { accounts: [], apiKeys: [], plans: [], audit: [] };
+export function createMemoryStore(options: { readonly clock?: Clock } = {}): MemoryStore {
+  // The payment tables stamp rows with this clock, so tests can move time past locks and key expiry.
+  const now = () => (options.clock ?? systemClock).now();
+  const tables: MemoryTables = {
+    ...emptyPaymentTables(),
+    accounts: [],
+    apiKeys: [],
+    plans: [],
+    audit: [],
+    rateLimitBuckets: [],
+  };
   const lookups = { findActiveByHash: 0 };
 
   const repos: Repositories = {
@@ -132,23 +146,48 @@ export function createMemoryStore(): MemoryStore {
           ),
         ),
     },
-    customers: untouchable('customers'),
-    paymentMethods: untouchable('paymentMethods'),
-    payments: untouchable('payments'),
-    subscriptions: untouchable('subscriptions'),
+    customers: memoryCustomers(tables, now),
+    paymentMethods: memoryPaymentMethods(tables, now),
+    payments: memoryPayments(tables, now),
+    subscriptions: memorySubscriptions(tables, now),
     refunds: untouchable('refunds'),
     webhookEvents: untouchable('webhookEvents'),
-    idempotencyKeys: untouchable('idempotencyKeys'),
+    idempotencyKeys: memoryIdempotencyKeys(tables),
+    rateLimits: {
+      hit: (bucket, windowStart, previousWindowStart) => {
+        const at = (start: Date) =>
+          tables.rateLimitBuckets.findIndex(
+            (w) => w.bucket === bucket && w.windowStart.getTime() === start.getTime(),
+          );
+        const index = at(windowStart);
+        const current = (tables.rateLimitBuckets[index]?.hits ?? 0) + 1;
+        const row = { bucket, windowStart, hits: current };
+        if (index === -1) {
+          tables.rateLimitBuckets.push(row);
+        } else {
+          tables.rateLimitBuckets[index] = row;
+        }
+        const previous = tables.rateLimitBuckets[at(previousWindowStart)]?.hits ?? 0;
+        return Promise.resolve({ current, previous });
+      },
+      deleteWindowsBefore: (cutoff) => {
+        const before = tables.rateLimitBuckets.length;
+        tables.rateLimitBuckets = tables.rateLimitBuckets.filter((w) => w.windowStart >= cutoff);
+        return Promise.resolve(before - tables.rateLimitBuckets.length);
+      },
+    },
   };
 
   const store: Store = {
     repos,
     async transaction(fn) {
       const snapshot: MemoryTables = {
+        ...snapshotPaymentTables(tables),
         accounts: [...tables.accounts],
         apiKeys: [...tables.apiKeys],
         plans: [...tables.plans],
         audit: [...tables.audit],
+        rateLimitBuckets: [...tables.rateLimitBuckets],
       };
       try {
         return await fn(repos);

@@ -97,6 +97,40 @@ export function createCustomerRepository(x: Executor): CustomerRepository {
         .returning();
       return firstOrNull(rows, toCustomer);
     },
+
+    async findOrCreate(input) {
+      const now = new Date();
+      const db = x.db();
+      // ON CONFLICT DO NOTHING, then read: two first payments of one user with different idempotency
+      // keys race here. The loser's INSERT waits for the winner's commit, stores nothing, and the read
+      // (a new snapshot under READ COMMITTED) finds the winner's row instead of failing on 23505.
+      const inserted = await db
+        .insert(customers)
+        .values({
+          id: newId('customer', now),
+          accountId: input.accountId,
+          userId: input.userId,
+          email: null,
+          stripeCustomerId: null,
+          createdAt: now,
+        })
+        .onConflictDoNothing({ target: [customers.accountId, customers.userId] })
+        .returning();
+      if (inserted[0] !== undefined) {
+        return toCustomer(inserted[0]);
+      }
+      const rows = await db
+        .select()
+        .from(customers)
+        .where(and(eq(customers.accountId, input.accountId), eq(customers.userId, input.userId)));
+      const existing = rows[0];
+      if (existing === undefined) {
+        throw new InternalError('A customer conflicted on its user id but cannot be read back.', {
+          context: { accountId: input.accountId },
+        });
+      }
+      return toCustomer(existing);
+    },
   };
 }
 

@@ -1,4 +1,4 @@
-import { and, eq, isNull, lt, or } from 'drizzle-orm';
+import { and, asc, eq, gt, gte, isNull, lt, or, sql } from 'drizzle-orm';
 import {
   InternalError,
   newId,
@@ -126,6 +126,28 @@ export function createIdempotencyKeyRepository(x: Executor): IdempotencyKeyRepos
         .where(lt(idempotencyKeys.createdAt, cutoff))
         .returning({ id: idempotencyKeys.id });
       return rows.length;
+    },
+
+    async listResumable(query) {
+      const rows = await x
+        .db()
+        .select()
+        .from(idempotencyKeys)
+        .where(
+          and(
+            isNull(idempotencyKeys.responseStatus),
+            gte(idempotencyKeys.createdAt, query.createdAfter),
+            or(isNull(idempotencyKeys.lockedAt), lt(idempotencyKeys.lockedAt, query.staleBefore)),
+            // starts_with, not LIKE: a prefix such as `pay_` would make `_` a wildcard.
+            query.resourceIdPrefix === undefined
+              ? undefined
+              : sql`starts_with(${idempotencyKeys.resourceId}, ${query.resourceIdPrefix})`,
+            query.afterId === undefined ? undefined : gt(idempotencyKeys.id, query.afterId),
+          ),
+        )
+        .orderBy(asc(idempotencyKeys.id))
+        .limit(query.limit);
+      return rows.map(toIdempotencyKey);
     },
   };
 }

@@ -6,6 +6,7 @@ import { createCustomerRepository, createPaymentMethodRepository } from './custo
 import { createIdempotencyKeyRepository } from './idempotency-keys.js';
 import { createPaymentRepository } from './payments.js';
 import { createPlanRepository } from './plans.js';
+import { createRateLimitRepository } from './rate-limits.js';
 import { createRefundRepository } from './refunds.js';
 import { createSubscriptionRepository } from './subscriptions.js';
 import { createWebhookEventRepository } from './webhook-events.js';
@@ -24,5 +25,6 @@ export function createRepositories(x: Executor): Repositories {
     webhookEvents: createWebhookEventRepository(x),
     idempotencyKeys: createIdempotencyKeyRepository(x),
     audit: createAuditLogRepository(x),
+    rateLimits: createRateLimitRepository(x),
   };
 }

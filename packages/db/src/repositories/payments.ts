@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, isNull, or } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, isNull, lt, or, sql } from 'drizzle-orm';
 import {
   assertTransition,
   newId,
@@ -191,6 +191,63 @@ export function createPaymentRepository(x: Executor): PaymentRepository {
         .where(eq(paymentEvents.paymentId, paymentId))
         .orderBy(asc(paymentEvents.seq));
       return rows.map(toPaymentEvent);
+    },
+
+    async findByIdAcrossAccounts(id) {
+      const rows = await x.db().select().from(payments).where(eq(payments.id, id));
+      return firstOrNull(rows, toPayment);
+    },
+
+    async setPaymentMethodId(id, paymentMethodId) {
+      // Compare-and-set like setStripeIntentId: a retry of the flow records the same card again.
+      const rows = await x
+        .db()
+        .update(payments)
+        .set({ paymentMethodId, updatedAt: new Date() })
+        .where(
+          and(
+            eq(payments.id, id),
+            or(isNull(payments.paymentMethodId), eq(payments.paymentMethodId, paymentMethodId)),
+          ),
+        )
+        .returning();
+      return firstOrNull(rows, toPayment);
+    },
+
+    async listByCustomer(accountId, customerId, page) {
+      const rows = await x
+        .db()
+        .select()
+        .from(payments)
+        .where(
+          and(
+            eq(payments.accountId, accountId),
+            eq(payments.customerId, customerId),
+            olderThan(payments.id, page),
+          ),
+        )
+        .orderBy(desc(payments.id))
+        .limit(pageFetchSize(page));
+      return toPage(rows, page, toPayment);
+    },
+
+    async listInFlight(query) {
+      // The status predicate is spelled exactly as payments_in_flight_idx's (literals, not parameters),
+      // so the planner can use that partial index even for a generic prepared plan.
+      const rows = await x
+        .db()
+        .select()
+        .from(payments)
+        .where(
+          and(
+            sql`${payments.status} IN ('pending', 'requires_action', 'processing')`,
+            lt(payments.createdAt, query.createdBefore),
+            query.afterId === undefined ? undefined : gt(payments.id, query.afterId),
+          ),
+        )
+        .orderBy(asc(payments.id))
+        .limit(query.limit);
+      return rows.map(toPayment);
     },
   };
 }
