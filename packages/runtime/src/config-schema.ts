@@ -149,6 +149,11 @@ export const ZPayEnv = z.object({
     /^(sk|rk)_[A-Za-z0-9_]+$/.test(raw) ? raw : undefined,
   ),
   STRIPE_API_BASE: envVar('expected an http:// or https:// URL', parseHttpUrl),
+  PAY_STRIPE_TIMEOUT_MS: envVar(
+    'expected milliseconds per Stripe request, an integer from 1 to 120000',
+    parseInteger(1, 120_000),
+  ),
+  PAY_STRIPE_MAX_NETWORK_RETRIES: envVar('expected an integer from 0 to 5', parseInteger(0, 5)),
   STRIPE_WEBHOOK_SECRET: envVar('expected one webhook signing secret (no spaces or commas)', parseSecret),
   STRIPE_WEBHOOK_SECRETS: envVar('expected comma-separated webhook signing secrets', parseSecretList),
   API_BASE_URL: envVar('expected an http:// or https:// URL', parseHttpUrl),

@@ -27,6 +27,8 @@ describe('loadConfig', () => {
       migrate: true,
       stripeSecretKey: undefined,
       stripeApiBase: undefined,
+      stripeTimeoutMs: 10_000,
+      stripeMaxNetworkRetries: 2,
       webhookSecrets: [],
       apiBaseUrl: 'http://localhost:3000',
       returnUrlOrigins: [],
@@ -50,6 +52,8 @@ describe('loadConfig', () => {
       PAY_MIGRATE: 'false',
       STRIPE_SECRET_KEY: 'sk_test_abc123',
       STRIPE_API_BASE: 'http://127.0.0.1:12111/',
+      PAY_STRIPE_TIMEOUT_MS: '800',
+      PAY_STRIPE_MAX_NETWORK_RETRIES: '0',
       STRIPE_WEBHOOK_SECRET: 'whsec_one',
       STRIPE_WEBHOOK_SECRETS: 'whsec_two, whsec_one ,whsec_three',
       API_BASE_URL: 'https://pay.example.com/',
@@ -69,6 +73,8 @@ describe('loadConfig', () => {
       migrate: false,
       stripeSecretKey: 'sk_test_abc123',
       stripeApiBase: 'http://127.0.0.1:12111',
+      stripeTimeoutMs: 800,
+      stripeMaxNetworkRetries: 0,
       webhookSecrets: ['whsec_one', 'whsec_two', 'whsec_three'],
       apiBaseUrl: 'https://pay.example.com',
       returnUrlOrigins: ['https://shop.example.com', 'http://localhost:5173'],
@@ -102,6 +108,16 @@ describe('loadConfig', () => {
       mode: 'embedded',
       worker: true,
     });
+  });
+
+  it('accepts the bounds of the Stripe client settings', () => {
+    expect(loadConfig({ PAY_STRIPE_TIMEOUT_MS: '1', PAY_STRIPE_MAX_NETWORK_RETRIES: '0' })).toMatchObject({
+      stripeTimeoutMs: 1,
+      stripeMaxNetworkRetries: 0,
+    });
+    expect(
+      loadConfig({ PAY_STRIPE_TIMEOUT_MS: '120000', PAY_STRIPE_MAX_NETWORK_RETRIES: '5' }),
+    ).toMatchObject({ stripeTimeoutMs: 120_000, stripeMaxNetworkRetries: 5 });
   });
 
   it('derives API_BASE_URL from PORT', () => {
@@ -153,6 +169,31 @@ describe('loadConfig', () => {
       'PAY_RATE_LIMIT',
       '-5',
       'PAY_RATE_LIMIT: expected requests per minute, an integer from 1 to 1000000, got "-5"',
+    ],
+    [
+      'PAY_STRIPE_TIMEOUT_MS',
+      '0',
+      'PAY_STRIPE_TIMEOUT_MS: expected milliseconds per Stripe request, an integer from 1 to 120000, got "0"',
+    ],
+    [
+      'PAY_STRIPE_TIMEOUT_MS',
+      '120001',
+      'PAY_STRIPE_TIMEOUT_MS: expected milliseconds per Stripe request, an integer from 1 to 120000, got "120001"',
+    ],
+    [
+      'PAY_STRIPE_TIMEOUT_MS',
+      '2s',
+      'PAY_STRIPE_TIMEOUT_MS: expected milliseconds per Stripe request, an integer from 1 to 120000, got "2s"',
+    ],
+    [
+      'PAY_STRIPE_MAX_NETWORK_RETRIES',
+      '6',
+      'PAY_STRIPE_MAX_NETWORK_RETRIES: expected an integer from 0 to 5, got "6"',
+    ],
+    [
+      'PAY_STRIPE_MAX_NETWORK_RETRIES',
+      '-1',
+      'PAY_STRIPE_MAX_NETWORK_RETRIES: expected an integer from 0 to 5, got "-1"',
     ],
     ['PAY_MODE', 'postgres', 'PAY_MODE: expected embedded, got "postgres"'],
     [
@@ -239,6 +280,8 @@ describe('describeConfig', () => {
       mode: 'postgres',
       database: 'postgres://pay@db.internal:5432/pay',
       stripe: 'stripe (test key)',
+      stripeTimeoutMs: 10_000,
+      stripeMaxNetworkRetries: 2,
       webhookSigningKeys: 2,
     });
     const text = JSON.stringify(summary);

@@ -37,6 +37,13 @@ export interface PayConfig {
   readonly stripeSecretKey: string | undefined;
   /** `STRIPE_API_BASE`, a Stripe-compatible server; undefined means Stripe's own. */
   readonly stripeApiBase: string | undefined;
+  /**
+   * `PAY_STRIPE_TIMEOUT_MS`: how long one HTTP attempt to Stripe may take. Past it the call has no
+   * answer and the payment waits, `pending`, for recovery.
+   */
+  readonly stripeTimeoutMs: number;
+  /** `PAY_STRIPE_MAX_NETWORK_RETRIES`: re-sends of a call that got no answer, under the same key. */
+  readonly stripeMaxNetworkRetries: number;
   /** `STRIPE_WEBHOOK_SECRET` then `STRIPE_WEBHOOK_SECRETS`, deduplicated: every one is accepted. Secret. */
   readonly webhookSecrets: readonly string[];
   /** `API_BASE_URL`, pay's public address, without a trailing slash. */
@@ -115,6 +122,8 @@ function buildConfig(env: TPayEnv): PayConfig {
     migrate: env.PAY_MIGRATE ?? true,
     stripeSecretKey: env.STRIPE_SECRET_KEY,
     stripeApiBase: env.STRIPE_API_BASE,
+    stripeTimeoutMs: env.PAY_STRIPE_TIMEOUT_MS ?? 10_000,
+    stripeMaxNetworkRetries: env.PAY_STRIPE_MAX_NETWORK_RETRIES ?? 2,
     webhookSecrets,
     apiBaseUrl: env.API_BASE_URL ?? `http://localhost:${port}`,
     returnUrlOrigins: env.PAY_RETURN_URL_ORIGINS ?? [],

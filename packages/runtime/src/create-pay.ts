@@ -1,8 +1,17 @@
-import { systemClock, type Logger, type Store } from '@pay/core';
+import {
+  systemClock,
+  type GatewayCallName,
+  type Logger,
+  type PaymentGateway,
+  type PaymentId,
+  type Store,
+} from '@pay/core';
 import { connectPostgres, migratePostgres, type Database } from '@pay/db';
 import type { PayConfig, PayMode } from './config.js';
-import { seedEmbeddedDemo } from './embedded-seed.js';
+import { seedEmbeddedDemo, type DemoApiKeys, type EmbeddedSeed } from './embedded-seed.js';
 import { openEmbeddedClient, openEmbeddedService } from './embedded.js';
+import { faultPointsFrom } from './faults.js';
+import { gatewayFor, lazyGateway } from './gateway.js';
 import { createLogger } from './logger.js';
 import { createServices, type PayServices } from './services.js';
 import { openStripe, type StripeConnection } from './stripe-connection.js';
@@ -19,6 +28,11 @@ export interface CreatePayOptions {
   readonly logger?: Logger;
   /** `api` unless given. */
   readonly role?: PayRole;
+  /**
+   * Told the duration of every call the payment flow makes to Stripe, and whether it got an answer
+   * (`error` includes declines thrown as errors and timeouts): the API feeds a histogram with it.
+   */
+  readonly observeGatewayCall?: (call: GatewayCallName, seconds: number, outcome: 'ok' | 'error') => void;
 }
 
 /** pay, wired: configuration, logger, database and its store. Both apps get theirs from {@link createPay}. */
@@ -34,6 +48,23 @@ export interface Pay {
   readonly store: Store;
   /** Core's services over `store`: what routes and commands call. */
   readonly services: PayServices;
+  /**
+   * The payment gateway the services use. The API's talks to the Stripe opened at start; the CLI's
+   * opens Stripe on its first call.
+   */
+  readonly gateway: PaymentGateway;
+  /** What the embedded demo seed found or made (API role, embedded only), without key secrets. */
+  readonly embeddedSeed: Omit<EmbeddedSeed, 'issuedKeys'> | null;
+  /**
+   * The demo API keys' secrets when this start issued them (the first embedded start), once: a second
+   * call returns undefined, so the secrets do not outlive the banner that prints them.
+   */
+  takeIssuedKeys(): DemoApiKeys | undefined;
+  /**
+   * Runs `hook` when pay closes, before the database does (the latest registered first): how a
+   * background loop finishes its pass before its connections go away.
+   */
+  onClose(hook: () => Promise<void>): void;
   /** How the embedded data was reached: `served` (this process owns it), `service` or `direct` (CLI). */
   readonly access: 'postgres' | 'served' | 'service' | 'direct';
   /** Migrations applied while starting (0 when the schema was current or PAY_MIGRATE=false). */
@@ -43,12 +74,16 @@ export interface Pay {
    * opens it on first use, so commands that never touch Stripe start nothing.
    */
   stripe(): Promise<StripeConnection>;
-  /** Closes the database (and, embedded, the socket, service.json and the lock) and the sandbox. Idempotent. */
+  /**
+   * Runs the close hooks, then closes the database (and, embedded, the socket, service.json and the
+   * lock) and the sandbox. Idempotent.
+   */
   close(): Promise<void>;
 }
 
 /**
- * The one composition root (STYLE.md R3): config → database → store → services. On PostgreSQL it
+ * The one composition root (STYLE.md R3): config → Stripe and database → gateway and store → services.
+ * The API opens Stripe at start; the CLI gets a gateway that opens it on first use. On PostgreSQL it
  * migrates first when `PAY_MIGRATE` is true (advisory-locked, so many processes may start at once) and
  * connects as the `pay_service` role. Embedded, it opens PGlite under `PAY_DATA_DIR` as described for
  * the role, and the API seeds the demo data once (see seedEmbeddedDemo); PostgreSQL is never seeded.
@@ -75,10 +110,30 @@ export async function createPay(config: PayConfig, options: CreatePayOptions = {
     migrationsApplied: opened.migrationsApplied,
   });
   const { db } = opened;
-  const services = createServices({ store: db.store, clock: systemClock });
+  let cliStripe: Promise<StripeConnection> | undefined;
+  const stripe = (): Promise<StripeConnection> =>
+    apiStripe === undefined ? (cliStripe ??= openStripe(config, 'cli', logger)) : Promise.resolve(apiStripe);
+  const gateway =
+    apiStripe === undefined
+      ? lazyGateway(async () => gatewayFor(await stripe(), config))
+      : gatewayFor(apiStripe, config);
+  const services = createServices({
+    store: db.store,
+    clock: systemClock,
+    payments: {
+      gateway,
+      logger,
+      threeDSecureReturnUrl: (id: PaymentId) => `${config.apiBaseUrl}/api/v1/payments/${id}/return`,
+      returnUrlOrigins: config.returnUrlOrigins,
+      faults: faultPointsFrom(config, logger),
+      ...(options.observeGatewayCall === undefined ? {} : { observeGatewayCall: options.observeGatewayCall }),
+    },
+    rateLimit: { limitPerMinute: config.rateLimit, logger },
+  });
+  let embeddedSeed: EmbeddedSeed | null = null;
   if (role === 'api' && config.database.kind === 'embedded') {
     try {
-      await seedEmbeddedDemo(config.database.dataDir, { store: db.store, services, logger });
+      embeddedSeed = await seedEmbeddedDemo(config.database.dataDir, { store: db.store, services, logger });
     } catch (error) {
       // The seeding error is the one to report; closing after it is best effort, and logged.
       const logClose = (closeError: unknown): void =>
@@ -88,9 +143,8 @@ export async function createPay(config: PayConfig, options: CreatePayOptions = {
       throw error;
     }
   }
-  let cliStripe: Promise<StripeConnection> | undefined;
-  const stripe = (): Promise<StripeConnection> =>
-    apiStripe === undefined ? (cliStripe ??= openStripe(config, 'cli', logger)) : Promise.resolve(apiStripe);
+  let issuedKeys = embeddedSeed?.issuedKeys;
+  const closeHooks: (() => Promise<void>)[] = [];
   let closing: Promise<void> | undefined;
   return {
     config,
@@ -101,12 +155,26 @@ export async function createPay(config: PayConfig, options: CreatePayOptions = {
     db,
     store: db.store,
     services,
+    gateway,
+    embeddedSeed: embeddedSeed === null ? null : withoutKeys(embeddedSeed),
+    takeIssuedKeys: () => {
+      const keys = issuedKeys;
+      issuedKeys = undefined;
+      return keys;
+    },
+    onClose: (hook) => {
+      closeHooks.push(hook);
+    },
     access: opened.access,
     migrationsApplied: opened.migrationsApplied,
     stripe,
     close: () =>
       (closing ??= (async () => {
         try {
+          for (const hook of closeHooks.reverse()) {
+            // A hook that fails must not keep the database open: log it and go on closing.
+            await hook().catch((error: unknown) => logger.error('a close hook failed', { error }));
+          }
           await db.close();
         } finally {
           // A CLI sandbox that failed to open already threw to whoever called stripe().
@@ -115,6 +183,10 @@ export async function createPay(config: PayConfig, options: CreatePayOptions = {
         }
       })()),
   };
+}
+
+function withoutKeys({ accountId, planIds, created }: EmbeddedSeed): Omit<EmbeddedSeed, 'issuedKeys'> {
+  return { accountId, planIds, created };
 }
 
 interface OpenedDatabase {

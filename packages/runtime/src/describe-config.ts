@@ -14,6 +14,8 @@ export interface ConfigSummary {
   readonly migrate: boolean;
   /** `sandbox (in-process)`, `stripe (test key)` or `<base> (live key)`. */
   readonly stripe: string;
+  readonly stripeTimeoutMs: number;
+  readonly stripeMaxNetworkRetries: number;
   /**
    * How many webhook signing secrets are accepted (the secrets themselves never). Not named
    * `…Secrets`: the log redaction hides any field so named, counts included.
@@ -44,6 +46,8 @@ export function describeConfig(config: PayConfig): ConfigSummary {
         : describePostgresUrl(config.database.url),
     migrate: config.migrate,
     stripe: describeStripe(config),
+    stripeTimeoutMs: config.stripeTimeoutMs,
+    stripeMaxNetworkRetries: config.stripeMaxNetworkRetries,
     webhookSigningKeys: config.webhookSecrets.length,
     returnUrlOrigins: config.returnUrlOrigins,
     refundSubscriptionPolicy: config.refundSubscriptionPolicy,

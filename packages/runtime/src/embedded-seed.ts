@@ -1,6 +1,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { isId, type AccountId, type Actor, type Logger, type Plan, type PlanId, type Store } from '@pay/core';
+import {
+  isId,
+  type AccountId,
+  type Actor,
+  type ApiKeyRole,
+  type Logger,
+  type Plan,
+  type PlanId,
+  type Store,
+} from '@pay/core';
 import { z } from 'zod';
 import type { PayServices } from './services.js';
 
@@ -16,6 +25,12 @@ export const DEMO_PLANS = [
   { name: 'Demo yearly', amount: 15000, currency: 'usd', interval: 'year' },
 ] as const;
 
+/** The names of the demo account's two API keys, by role. */
+export const DEMO_API_KEY_NAMES: Readonly<Record<ApiKeyRole, string>> = {
+  admin: 'Demo admin',
+  service: 'Demo service',
+};
+
 const SEED_ACTOR: Actor = { type: 'system', id: 'embedded-seed' };
 
 const ZSeedFile = z.object({
@@ -29,18 +44,34 @@ export interface EmbeddedSeed {
   readonly planIds: readonly PlanId[];
   /** Whether this call created anything (false on every start after the first). */
   readonly created: boolean;
+  /**
+   * The secrets of the demo account's `admin` and `service` API keys, present only on the start that
+   * issued them. pay keeps their hashes alone: whoever prints these is the only one who ever sees them.
+   */
+  readonly issuedKeys?: DemoApiKeys;
+}
+
+/** The secrets of the demo account's API keys, by role. */
+export interface DemoApiKeys {
+  readonly admin: string;
+  readonly service: string;
 }
 
 /**
- * Seeds the embedded default with a "Demo" account and a monthly and a yearly plan, once per data
- * folder. Runs through the core services, so every row has its audit entry (actor `system`).
+ * Seeds the embedded default with a "Demo" account, a monthly and a yearly plan, and an `admin` and a
+ * `service` API key, once per data folder. Runs through the core services, so every row has its audit
+ * entry (actor `system`). The keys' secrets are returned only by the call that issued them.
  *
  * The repositories cannot look an account up by name, so `seed.json` in the data folder remembers the
  * demo account's id. It is written as soon as the account exists and before the plans are made: a
  * start interrupted after that finds the account and adds only the plans still missing (matched by
  * name), so plans are never duplicated. Only a crash between the account's commit and the file's
- * rename (a few microseconds) can leave a stray empty "Demo" account behind. Prints nothing: none of
- * this is secret, and it is logged at info.
+ * rename (a few microseconds) can leave a stray empty "Demo" account behind.
+ *
+ * Keys are found by name, revoked ones included, so a key the operator revoked is not issued again. A
+ * start interrupted between the two keys left one whose secret nobody saw: it is revoked and both are
+ * issued afresh, so `issuedKeys` always holds a working pair. Logs ids and prefixes, never a secret, and
+ * prints nothing: the caller decides where the secrets go.
  */
 export async function seedEmbeddedDemo(
   dataDir: string,
@@ -70,10 +101,44 @@ export async function seedEmbeddedDemo(
     planIds.push((await services.plans.createPlan({ accountId, ...demo }, SEED_ACTOR)).id);
     created = true;
   }
+  const issuedKeys = await issueDemoKeys(services, accountId, logger);
+  created ||= issuedKeys !== undefined;
   if (created) {
     logger.info('embedded demo data seeded', { accountId, planIds });
   }
-  return { accountId, planIds, created };
+  return { accountId, planIds, created, ...(issuedKeys === undefined ? {} : { issuedKeys }) };
+}
+
+/** Issues the demo keys unless both names already exist; see {@link seedEmbeddedDemo}. */
+async function issueDemoKeys(
+  services: PayServices,
+  accountId: AccountId,
+  logger: Logger,
+): Promise<DemoApiKeys | undefined> {
+  const names = new Set(Object.values(DEMO_API_KEY_NAMES));
+  const existing = (await services.accounts.listApiKeys(accountId)).filter((key) => names.has(key.name));
+  if (existing.some((key) => key.role === 'admin') && existing.some((key) => key.role === 'service')) {
+    return undefined;
+  }
+  for (const orphan of existing.filter((key) => key.revokedAt === null)) {
+    await services.accounts.revokeApiKey(accountId, orphan.id, SEED_ACTOR);
+    logger.warn('revoked a demo API key whose secret an interrupted start never showed', {
+      apiKeyId: orphan.id,
+    });
+  }
+  const issue = (role: ApiKeyRole) =>
+    services.accounts.createApiKey({ accountId, name: DEMO_API_KEY_NAMES[role], role }, SEED_ACTOR);
+  const admin = await issue('admin');
+  const service = await issue('service');
+  logger.info('embedded demo API keys issued', {
+    accountId,
+    apiKeys: [admin, service].map(({ apiKey }) => ({
+      id: apiKey.id,
+      role: apiKey.role,
+      prefix: apiKey.keyPrefix,
+    })),
+  });
+  return { admin: admin.secret, service: service.secret };
 }
 
 async function listAllPlans(services: PayServices, accountId: AccountId): Promise<Plan[]> {

@@ -19,5 +19,16 @@ export { openStripe, SANDBOX_SECRET_KEY, STRIPE_WEBHOOK_PATH } from './stripe-co
 export type { StripeConnection } from './stripe-connection.js';
 export { createServices } from './services.js';
 export type { PayServices } from './services.js';
-export { DEMO_ACCOUNT_NAME, DEMO_PLANS, SEED_FILE, seedEmbeddedDemo } from './embedded-seed.js';
-export type { EmbeddedSeed } from './embedded-seed.js';
+export {
+  DEMO_ACCOUNT_NAME,
+  DEMO_API_KEY_NAMES,
+  DEMO_PLANS,
+  SEED_FILE,
+  seedEmbeddedDemo,
+} from './embedded-seed.js';
+export type { DemoApiKeys, EmbeddedSeed } from './embedded-seed.js';
+export { faultPointsFrom, killProcess } from './faults.js';
+export type { CrashProcess } from './faults.js';
+export { gatewayFor, lazyGateway } from './gateway.js';
+export { DEFAULT_RECOVERY_INTERVAL_MS, startRecoveryLoop } from './recovery-loop.js';
+export type { RecoveryLoop, RecoveryLoopHost, RecoveryLoopOptions } from './recovery-loop.js';

@@ -1,0 +1,61 @@
+import type {
+  AttachOutcome,
+  AttachPaymentMethodInput,
+  CancelIntentInput,
+  ConfirmIntentInput,
+  ConfirmOutcome,
+  CreateGatewayCustomerInput,
+  CreateIntentInput,
+  FindIntentInput,
+  GatewayCustomer,
+  GatewayIntent,
+  PaymentGateway,
+} from '@pay/core';
+import { createStripeGateway } from '@pay/stripe-adapter';
+import type { PayConfig } from './config.js';
+import type { StripeConnection } from './stripe-connection.js';
+
+/** The gateway on an open Stripe connection, as patient as `PAY_STRIPE_TIMEOUT_MS` and `…_MAX_NETWORK_RETRIES` say. */
+export function gatewayFor(
+  connection: StripeConnection,
+  config: Pick<PayConfig, 'stripeTimeoutMs' | 'stripeMaxNetworkRetries'>,
+): PaymentGateway {
+  return createStripeGateway({
+    secretKey: connection.secretKey,
+    host: connection.host,
+    port: connection.port,
+    protocol: connection.protocol,
+    timeoutMs: config.stripeTimeoutMs,
+    maxNetworkRetries: config.stripeMaxNetworkRetries,
+  });
+}
+
+/**
+ * A gateway that opens Stripe on its first call: the CLI's, so that a command which never pays (most
+ * of them) starts no sandbox. `open` is called once; a failure to open is thrown to that call and
+ * retried by the next one.
+ */
+export function lazyGateway(open: () => Promise<PaymentGateway>): PaymentGateway {
+  let opening: Promise<PaymentGateway> | undefined;
+  const gateway = (): Promise<PaymentGateway> =>
+    (opening ??= open().catch((error: unknown) => {
+      opening = undefined;
+      throw error;
+    }));
+  return {
+    createCustomer: async (input: CreateGatewayCustomerInput): Promise<GatewayCustomer> =>
+      (await gateway()).createCustomer(input),
+    attachPaymentMethod: async (input: AttachPaymentMethodInput): Promise<AttachOutcome> =>
+      (await gateway()).attachPaymentMethod(input),
+    createIntent: async (input: CreateIntentInput): Promise<GatewayIntent> =>
+      (await gateway()).createIntent(input),
+    confirmIntent: async (input: ConfirmIntentInput): Promise<ConfirmOutcome> =>
+      (await gateway()).confirmIntent(input),
+    retrieveIntent: async (stripePaymentIntentId: string): Promise<GatewayIntent> =>
+      (await gateway()).retrieveIntent(stripePaymentIntentId),
+    findIntentByPaymentId: async (input: FindIntentInput): Promise<GatewayIntent | null> =>
+      (await gateway()).findIntentByPaymentId(input),
+    cancelIntent: async (input: CancelIntentInput): Promise<GatewayIntent> =>
+      (await gateway()).cancelIntent(input),
+  };
+}

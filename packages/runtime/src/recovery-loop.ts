@@ -1,0 +1,82 @@
+import type { Logger, RecoveryReport } from '@pay/core';
+import type { Pay } from './create-pay.js';
+
+/** How often the in-process recovery runs when no interval is given: once a minute. */
+export const DEFAULT_RECOVERY_INTERVAL_MS = 60_000;
+
+/** Options of {@link startRecoveryLoop}. */
+export interface RecoveryLoopOptions {
+  /** The pause between the end of one pass and the start of the next, in ms; 60 s by default. */
+  readonly intervalMs?: number;
+}
+
+/** A running recovery loop. */
+export interface RecoveryLoop {
+  /** Cancels the next pass and resolves once the one in flight, if any, has ended. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** What the loop needs of pay: the payment service's recovery, a logger, and a say in closing. */
+export type RecoveryLoopHost = Pick<Pay, 'logger' | 'onClose'> & {
+  readonly services: { readonly payments: { recover(): Promise<RecoveryReport> } };
+};
+
+/**
+ * Runs payment recovery in this process: once now, then `intervalMs` after each pass ends, so two
+ * passes never overlap. This is what resolves payments a crash or a silent Stripe left `pending` and
+ * reaps idempotency keys past 24 h, until a separate worker takes the job over. A pass that throws is
+ * logged and the loop goes on; nothing here ever rejects. The timer is unref'd, so the loop alone
+ * keeps no process alive; `pay.close()` stops it (waiting for a pass in flight) before the database
+ * closes, as does the returned `stop()`.
+ */
+export function startRecoveryLoop(pay: RecoveryLoopHost, options: RecoveryLoopOptions = {}): RecoveryLoop {
+  const intervalMs = options.intervalMs ?? DEFAULT_RECOVERY_INTERVAL_MS;
+  const logger = pay.logger.child({ component: 'recovery' });
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> | undefined;
+  let stopped = false;
+
+  const runPass = async (): Promise<void> => {
+    try {
+      logPass(logger, await pay.services.payments.recover());
+    } catch (error) {
+      logger.error('recovery pass failed; retrying at the next interval', { error });
+    }
+  };
+  const tick = (): void => {
+    timer = undefined;
+    running = runPass().finally(() => {
+      running = undefined;
+      if (!stopped) {
+        timer = setTimeout(tick, intervalMs);
+        timer.unref();
+      }
+    });
+  };
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> =>
+    (stopping ??= (async () => {
+      stopped = true;
+      clearTimeout(timer);
+      await running;
+    })());
+
+  pay.onClose(stop);
+  tick();
+  return { stop };
+}
+
+/** Quiet when there was nothing to do; a line per pass that changed something; a warning per failure. */
+function logPass(logger: Logger, report: RecoveryReport): void {
+  const { keysResumed, paymentsResolved, keysReaped, failures } = report;
+  const counts = { keysResumed, paymentsResolved, keysReaped, failures: failures.length };
+  if (keysResumed + paymentsResolved + keysReaped === 0 && failures.length === 0) {
+    logger.debug('recovery pass: nothing to do', counts);
+    return;
+  }
+  logger.info('recovery pass', counts);
+  for (const failure of failures) {
+    logger.warn('recovery could not finish an object; retrying at the next pass', { ...failure });
+  }
+}
