@@ -6,6 +6,7 @@ import './locals.js';
 import { createMetrics, measureRequests, metricsHandler, type HttpMetrics } from './metrics.js';
 import { accessLog } from './middleware/access-log.js';
 import { API_V1_PREFIX, authenticate } from './middleware/authenticate.js';
+import { rateLimit } from './middleware/rate-limit.js';
 import { errorHandler, notFound } from './middleware/error-handler.js';
 import { rejectCardData } from './middleware/reject-card-data.js';
 import { requestId } from './middleware/request-id.js';
@@ -25,7 +26,7 @@ export interface AppOptions {
   /**
    * Mounts more routes: called after the probes, JSON body parsing and the `/api/v1` routes, before the
    * 404 and the error middleware. Bodies sent as `application/json` are already parsed by then, and
-   * anything under `/api/v1` has passed `authenticate()`.
+   * anything under `/api/v1` has passed `authenticate()` and the rate limit.
    */
   readonly routes?: (app: Express) => void;
 }
@@ -52,7 +53,9 @@ export function createApp(options: AppOptions): Express {
   app.get('/metrics', recordRoute, metricsHandler(metrics));
   const { services } = options.pay;
   app.use(API_V1_PREFIX, authenticate({ authenticator: services.authenticator, metrics }));
-  app.use(API_V1_PREFIX, apiV1Router(services));
+  // Counted per API key, so after authenticate(); before any route, so a refused request costs nothing more.
+  app.use(API_V1_PREFIX, rateLimit({ limiter: services.rateLimiter, metrics }));
+  app.use(API_V1_PREFIX, apiV1Router(services, metrics));
   options.routes?.(app);
 
   app.use(notFound);

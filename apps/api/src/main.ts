@@ -1,7 +1,18 @@
+import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
-import { isPayError, type Logger } from '@pay/core';
-import { createLogger, createPay, describeConfig, loadConfig, type Pay } from '@pay/runtime';
+import { isPayError, type Logger, type PlanId } from '@pay/core';
+import {
+  createLogger,
+  createPay,
+  DEMO_PLANS,
+  describeConfig,
+  loadConfig,
+  startRecoveryLoop,
+  type DemoApiKeys,
+  type Pay,
+} from '@pay/runtime';
 import { createApp } from './app.js';
+import { createGatewayCallHistogram, createMetrics } from './metrics.js';
 
 // In-flight requests get this long to finish after SIGTERM before their connections are cut.
 const DRAIN_TIMEOUT_MS = 10_000;
@@ -11,6 +22,26 @@ export function bannerLine(pay: Pay, sandboxUrl: string | undefined): string {
   const summary = describeConfig(pay.config);
   const stripe = sandboxUrl === undefined ? summary.stripe : `sandbox at ${sandboxUrl}`;
   return `pay listening on http://localhost:${pay.config.port} — mode: ${pay.modeLabel} — data: ${summary.dataLocation} — stripe: ${stripe}`;
+}
+
+/**
+ * The lines the first embedded start prints after the banner: the demo API keys, which are never shown
+ * again, and a `curl` that pays for the demo monthly plan with the service key.
+ */
+export function demoKeysBanner(port: number, keys: DemoApiKeys, monthlyPlanId: PlanId): string {
+  const body = JSON.stringify({
+    user_id: 'demo-user',
+    plan_id: monthlyPlanId,
+    payment_method_id: 'pm_card_visa',
+  });
+  return [
+    'Demo account API keys — shown only now, pay keeps only their hashes (more: pay api-keys create):',
+    `  admin:   ${keys.admin}`,
+    `  service: ${keys.service}`,
+    'Pay for the demo monthly plan:',
+    `  curl -X POST http://localhost:${port}/api/v1/payments -H "Authorization: Bearer ${keys.service}" -H "Idempotency-Key: ${randomUUID()}" -H 'Content-Type: application/json' -d '${body}'`,
+    '',
+  ].join('\n');
 }
 
 function listen(app: ReturnType<typeof createApp>, port: number): Promise<Server> {
@@ -47,17 +78,31 @@ async function shutdown(signal: string, server: Server, pay: Pay, logger: Logger
 export async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger({ level: config.logLevel });
-  const pay = await createPay(config, { logger });
+  const metrics = createMetrics();
+  const gatewayCalls = createGatewayCallHistogram(metrics.registry);
+  const pay = await createPay(config, {
+    logger,
+    observeGatewayCall: (call, seconds, outcome) => gatewayCalls.observe({ call, outcome }, seconds),
+  });
   let server: Server;
   try {
-    server = await listen(createApp({ pay, logger }), config.port);
+    server = await listen(createApp({ pay, logger, metrics }), config.port);
   } catch (error) {
     await pay.close();
     throw error;
   }
   const stripe = await pay.stripe();
   process.stdout.write(`${bannerLine(pay, stripe.sandbox?.url)}\n`);
+  const keys = pay.takeIssuedKeys();
+  const monthlyPlanId = pay.embeddedSeed?.planIds[DEMO_PLANS.findIndex((plan) => plan.interval === 'month')];
+  if (keys !== undefined && monthlyPlanId !== undefined) {
+    process.stdout.write(demoKeysBanner(config.port, keys, monthlyPlanId));
+  }
   logger.info('pay started', { pid: process.pid, ...describeConfig(config) });
+  if (config.worker) {
+    // Stopped by pay.close() at shutdown, after its pass in flight ends.
+    startRecoveryLoop(pay);
+  }
 
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals): void => {

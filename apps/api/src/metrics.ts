@@ -1,3 +1,4 @@
+import { PAYMENT_RESULT_KINDS } from '@pay/core';
 import type { RequestHandler } from 'express';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 import { routeLabel } from './middleware/route-label.js';
@@ -9,6 +10,10 @@ export interface HttpMetrics {
   readonly duration: Histogram<'method' | 'route' | 'status'>;
   /** Requests refused with a 401, by why (see AuthenticationFailure); never by key. */
   readonly authFailures: Counter<'reason'>;
+  /** Requests refused with a 429 because their API key was over its limit; never by key. */
+  readonly rateLimited: Counter;
+  /** What the payment routes answered: outcomes, replays, idempotency conflicts. */
+  readonly payments: PaymentMetrics;
 }
 
 /**
@@ -40,6 +45,12 @@ export function createMetrics(): HttpMetrics {
       labelNames: ['reason'] as const,
       registers: [registry],
     }),
+    rateLimited: new Counter({
+      name: 'api_rate_limited_total',
+      help: 'Requests refused with a 429 because their API key was over PAY_RATE_LIMIT requests per minute',
+      registers: [registry],
+    }),
+    payments: createPaymentMetrics(registry),
   };
 }
 
@@ -61,4 +72,62 @@ export function metricsHandler(metrics: HttpMetrics): RequestHandler {
   return async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   };
+}
+
+/**
+ * `pay_gateway_call_duration_seconds{call,outcome}`: how long each call the payment flow makes to
+ * Stripe took (`call`: create_intent, confirm_intent, …), and whether it got an answer. A rising
+ * `error` share or a tail near PAY_STRIPE_TIMEOUT_MS is Stripe (or the way to it) struggling.
+ */
+export function createGatewayCallHistogram(registry: Registry): Histogram<'call' | 'outcome'> {
+  return new Histogram({
+    name: 'pay_gateway_call_duration_seconds',
+    help: 'Duration of calls to the payment gateway (Stripe) in seconds, by call and outcome (ok, error)',
+    labelNames: ['call', 'outcome'] as const,
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [registry],
+  });
+}
+
+/**
+ * The payment routes' counters: `pay_payments_total{outcome}` (a first answer per payment request, by
+ * result kind), `pay_idempotent_replays_total` (stored answers sent again) and
+ * `pay_idempotency_conflicts_total{code}` (`idempotency_key_in_use`, 409, and `idempotency_key_reused`,
+ * 422: a client retrying too eagerly, or reusing keys).
+ */
+export interface PaymentMetrics {
+  readonly payments: Counter<'outcome'>;
+  readonly idempotentReplays: Counter;
+  readonly idempotencyConflicts: Counter<'code'>;
+}
+
+/** The payment counters, registered in `registry`, every series present from the start at 0. */
+function createPaymentMetrics(registry: Registry): PaymentMetrics {
+  const metrics: PaymentMetrics = {
+    payments: new Counter({
+      name: 'pay_payments_total',
+      help: 'Payment requests answered for the first time (replays excluded), by outcome: succeeded, processing, requires_action, declined, rejected',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+    idempotentReplays: new Counter({
+      name: 'pay_idempotent_replays_total',
+      help: 'Requests answered with the response stored for their Idempotency-Key',
+      registers: [registry],
+    }),
+    idempotencyConflicts: new Counter({
+      name: 'pay_idempotency_conflicts_total',
+      help: 'Requests refused for their Idempotency-Key, by code: idempotency_key_in_use (409), idempotency_key_reused (422)',
+      labelNames: ['code'] as const,
+      registers: [registry],
+    }),
+  };
+  // Every series exists from the start at 0, so a rate over it is defined before the first payment.
+  for (const outcome of PAYMENT_RESULT_KINDS) {
+    metrics.payments.inc({ outcome }, 0);
+  }
+  for (const code of ['idempotency_key_in_use', 'idempotency_key_reused'] as const) {
+    metrics.idempotencyConflicts.inc({ code }, 0);
+  }
+  return metrics;
 }

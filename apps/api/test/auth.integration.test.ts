@@ -185,6 +185,37 @@ describe('API key authentication (PostgreSQL)', () => {
     });
   });
 
+  describe('the 3-D Secure return route', () => {
+    // Well-formed and unknown: the route answers it with a 404, which shows the key check let it by.
+    const id = `pay_${'0'.repeat(26)}`;
+
+    it('takes no key for a well-formed payment id, whatever the query', async () => {
+      for (const path of [
+        `/api/v1/payments/${id}/return`,
+        `/api/v1/payments/${id}/return?redirect_status=x`,
+      ]) {
+        const res = await request(app).get(path);
+        expect(summary(res)).toMatchObject({ status: 404, body: { error: { code: 'not_found' } } });
+      }
+    });
+
+    it.each([
+      ['another method', 'post', `/api/v1/payments/${id}/return`],
+      ['a malformed id', 'get', '/api/v1/payments/pay_123/return'],
+      ['another kind of id', 'get', `/api/v1/payments/pln_${'0'.repeat(26)}/return`],
+      ['an upper-case id', 'get', `/api/v1/payments/${id.toUpperCase()}/return`],
+      ['an empty id', 'get', '/api/v1/payments//return'],
+      ['an encoded slash in the id', 'get', `/api/v1/payments/${id}%2Freturn/return`],
+      ['a trailing slash', 'get', `/api/v1/payments/${id}/return/`],
+      ['another case', 'get', `/api/v1/Payments/${id}/Return`],
+      ['a longer path', 'get', `/api/v1/payments/${id}/return/more`],
+      ['the payment itself', 'get', `/api/v1/payments/${id}`],
+    ] as const)('still needs a key for %s', async (_what, method, path) => {
+      const res = await request(app)[method](path);
+      expect(res.status).toBe(401);
+    });
+  });
+
   describe('requireRole', () => {
     it('refuses a service key with a 403 and audits the attempt with the key and the request id', async () => {
       const res = await request(app)

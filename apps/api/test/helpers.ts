@@ -2,8 +2,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { silentLogger, type Logger } from '@pay/core';
-import { createLogger, createPay, loadConfig, type Pay } from '@pay/runtime';
+import { silentLogger, type Account, type IssuedApiKey, type Logger, type Plan } from '@pay/core';
+import { createTestDatabase } from '@pay/db/testing';
+import { createLogger, createPay, loadConfig, type Pay, type StripeConnection } from '@pay/runtime';
+import type { Express } from 'express';
+import { createApp, createMetrics, type HttpMetrics } from '../src/index.js';
 
 /** A fresh temporary folder, removed by the returned function. */
 export function makeTempDir(prefix = 'pay-api-'): { dir: string; remove: () => void } {
@@ -41,4 +44,128 @@ export function captureLogs(): {
       .filter((line) => line !== '')
       .map((line) => JSON.parse(line) as Record<string, unknown>);
   return { logger: createLogger({ level: 'debug', stream }), text, lines };
+}
+
+/** The in-process Stripe sandbox pay started, with its control plane. */
+export type TestSandbox = NonNullable<StripeConnection['sandbox']>;
+
+/** An account with a service key and its plans (newest first), for route tests. */
+export interface TestTenant {
+  readonly account: Account;
+  readonly key: IssuedApiKey;
+  readonly plans: readonly Plan[];
+}
+
+const TEST_OPERATOR = { type: 'cli_operator', id: 'ops-test' } as const;
+
+/** A fresh account with a `service` key and one plan per `amounts` entry (monthly, then yearly, …), in usd. */
+export async function createTenant(pay: Pay, name: string, amounts: readonly number[]): Promise<TestTenant> {
+  const { accounts, plans } = pay.services;
+  const account = await accounts.createAccount(name, TEST_OPERATOR);
+  const key = await accounts.createApiKey(
+    { accountId: account.id, name: 'svc', role: 'service' },
+    TEST_OPERATOR,
+  );
+  const created: Plan[] = [];
+  for (const [i, amount] of amounts.entries()) {
+    const interval = i % 2 === 0 ? 'month' : 'year';
+    created.push(
+      await plans.createPlan(
+        { accountId: account.id, name: `${name} ${interval} ${i}`, amount, currency: 'usd', interval },
+        TEST_OPERATOR,
+      ),
+    );
+  }
+  return { account, key, plans: created };
+}
+
+/** The sandbox pay's API role started in this process; throws when pay talks to another Stripe. */
+export async function sandboxOf(pay: Pay): Promise<TestSandbox> {
+  const { sandbox } = await pay.stripe();
+  if (sandbox === null) {
+    throw new Error('this test needs the in-process Stripe sandbox: leave STRIPE_SECRET_KEY unset');
+  }
+  return sandbox;
+}
+
+/** Resolves once `check` does, polling; a hang guard, not a timing assertion. */
+export async function eventually<T>(check: () => Promise<T | null | undefined>, what: string): Promise<T> {
+  for (let attempt = 0; attempt < 500; attempt++) {
+    const value = await check();
+    if (value !== null && value !== undefined) {
+      return value;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`gave up waiting for ${what}`);
+}
+
+/**
+ * What the database holds for an account's payments: every payment and subscription with its status,
+ * and how many event rows each has. Equal snapshots before and after a request mean it wrote nothing.
+ */
+export async function paymentRowsOf(pay: Pay, accountId: Account['id']) {
+  const { repos } = pay.store;
+  const payments = (await repos.payments.list(accountId, { limit: 100 })).data;
+  const subscriptions = (await repos.subscriptions.list(accountId, { limit: 100 })).data;
+  return {
+    payments: await Promise.all(
+      payments.map(async (p) => `${p.id} ${p.status} ${(await repos.payments.listEvents(p.id)).length}`),
+    ),
+    subscriptions: await Promise.all(
+      subscriptions.map(
+        async (s) => `${s.id} ${s.status} ${(await repos.subscriptions.listEvents(s.id)).length}`,
+      ),
+    ),
+  };
+}
+
+/** What the payment routes' tests run on: PostgreSQL, pay with its in-process sandbox, an app, two tenants. */
+export interface PaymentsHarness {
+  readonly pay: Pay;
+  readonly app: Express;
+  readonly metrics: HttpMetrics;
+  readonly sandbox: TestSandbox;
+  /** Plans of 1500 (monthly) and 15000 (yearly) usd. */
+  readonly acme: TestTenant;
+  /** One plan of 900 (monthly) usd. */
+  readonly other: TestTenant;
+  /** Closes pay (and its sandbox) and drops the database. */
+  close(): Promise<void>;
+}
+
+/**
+ * A fresh database named for `scope`, pay on it with `env` (return URLs on https://shop.example unless
+ * told otherwise), the app with metrics of its own, and the tenants Acme and Other.
+ */
+export async function openPaymentsHarness(
+  scope: string,
+  env: NodeJS.ProcessEnv = {},
+): Promise<PaymentsHarness> {
+  const database = await createTestDatabase(scope);
+  let pay: Pay | undefined;
+  try {
+    pay = await openPostgresPay(database.url, { PAY_RETURN_URL_ORIGINS: 'https://shop.example', ...env });
+    const opened = pay;
+    const metrics = createMetrics();
+    return {
+      pay: opened,
+      app: createApp({ pay: opened, metrics }),
+      metrics,
+      sandbox: await sandboxOf(opened),
+      acme: await createTenant(opened, 'Acme', [1500, 15000]),
+      other: await createTenant(opened, 'Other', [900]),
+      close: async () => {
+        try {
+          await opened.close();
+        } finally {
+          await database.drop();
+        }
+      },
+    };
+  } catch (error) {
+    await pay?.close();
+    await database.drop();
+    throw error;
+  }
 }

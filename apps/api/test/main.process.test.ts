@@ -78,6 +78,56 @@ describe('node dist/main.js', () => {
       const plans = await fetch(`http://127.0.0.1:${port}/api/v1/plans`);
       expect(plans.status).toBe(401);
 
+      // The first start prints the demo keys once, and a curl paying for the monthly plan with one.
+      await waitFor(() => /^ {2}curl /m.test(started.stdout()), 'demo keys', started);
+      const out = started.stdout();
+      expect(out).toContain('shown only now');
+      const admin = /^ {2}admin: +(psk_\w+)$/m.exec(out)?.[1];
+      const service = /^ {2}service: +(psk_\w+)$/m.exec(out)?.[1];
+      const curl = /^ {2}(curl .*)$/m.exec(out)?.[1];
+      expect({ admin, service }).toEqual({ admin: expect.any(String), service: expect.any(String) });
+      expect(curl).toMatch(
+        new RegExp(
+          `^curl -X POST http://localhost:${port}/api/v1/payments -H "Authorization: Bearer ${service}" ` +
+            '-H "Idempotency-Key: [0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}" ' +
+            `-H 'Content-Type: application/json' ` +
+            `-d '\\{"user_id":"demo-user","plan_id":"pln_\\w+","payment_method_id":"pm_card_visa"\\}'$`,
+        ),
+      );
+      const planId = /"plan_id":"(pln_\w+)"/.exec(curl ?? '')?.[1];
+      for (const secret of [admin, service]) {
+        const listed = await fetch(`http://127.0.0.1:${port}/api/v1/plans`, {
+          headers: { Authorization: `Bearer ${secret ?? ''}` },
+        });
+        const body = (await listed.json()) as { data: { id: string; name: string; interval: string }[] };
+        expect({ status: listed.status, monthly: body.data.find((p) => p.interval === 'month') }).toEqual({
+          status: 200,
+          monthly: expect.objectContaining({ id: planId, name: 'Demo monthly' }),
+        });
+      }
+
+      // The printed curl, sent as it is, pays; every Stripe call it made is in the gateway histogram.
+      const idempotencyKey = /Idempotency-Key: ([0-9a-f-]+)/.exec(curl ?? '')?.[1] ?? '';
+      const body = /-d '(.*)'$/.exec(curl ?? '')?.[1] ?? '';
+      const paid = await fetch(`http://127.0.0.1:${port}/api/v1/payments`, {
+        method: 'POST',
+        headers: {
+          Authorization: `Bearer ${service ?? ''}`,
+          'Idempotency-Key': idempotencyKey,
+          'Content-Type': 'application/json',
+        },
+        body,
+      });
+      const payment = (await paid.json()) as Record<string, unknown>;
+      expect({ status: paid.status, payment }).toEqual({
+        status: 201,
+        payment: expect.objectContaining({ status: 'succeeded', amount: 1500, currency: 'usd' }),
+      });
+      const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      for (const call of ['create_customer', 'attach_payment_method', 'create_intent', 'confirm_intent']) {
+        expect(metrics).toContain(`pay_gateway_call_duration_seconds_count{call="${call}",outcome="ok"} 1`);
+      }
+
       started.child.kill('SIGTERM');
       expect(await started.exit).toBe(0);
     } finally {
@@ -100,6 +150,19 @@ describe('node dist/main.js', () => {
     // The data folder is released: no lock, no service.json, no socket left behind; the demo seed's
     // marker stays, so the next start does not seed again.
     expect(fs.readdirSync(dataDir).sort()).toEqual(['pgdata', 'seed.json']);
+
+    // A second start on the same data prints the banner and nothing secret.
+    const again = startMain({ PAY_DATA_DIR: dataDir, PORT: String(port) });
+    try {
+      await waitFor(() => /pay listening on/.test(again.stdout()), 'second start banner', again);
+      await waitFor(() => /"message":"pay started"/.test(again.stdout()), 'second start log', again);
+      again.child.kill('SIGTERM');
+      expect(await again.exit).toBe(0);
+    } finally {
+      again.child.kill('SIGKILL');
+    }
+    expect(again.stdout()).not.toMatch(/psk_|shown only now|curl/);
+    expect(again.stderr()).toBe('');
   });
 
   it('exits 1 naming PORT when PORT is not a port, without a stack', async () => {

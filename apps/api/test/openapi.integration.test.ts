@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { IssuedApiKey } from '@pay/core';
 import type { Pay } from '@pay/runtime';
@@ -12,6 +13,7 @@ import {
   apiV1Router,
   buildOpenApiDocument,
   createApp,
+  createMetrics,
   ROUTE_GROUPS,
   UNAUTHENTICATED_ROUTES,
   type JsonObject,
@@ -58,9 +60,16 @@ function schemaValidator(document: OpenApiDocument) {
 }
 
 type Operation = {
-  parameters: { name: string; in: string; required: boolean; schema: JsonObject }[];
+  parameters: { name: string; in: string; required: boolean; schema: JsonObject; description?: string }[];
   security?: unknown[];
-  responses: Record<string, { content: { 'application/json': { schema: JsonObject } } }>;
+  responses: Record<
+    string,
+    {
+      description: string;
+      headers?: Record<string, { required: boolean; schema: JsonObject }>;
+      content?: Record<string, { schema: JsonObject }>;
+    }
+  >;
 };
 
 const operationOf = (document: OpenApiDocument, route: string, method: string): Operation => {
@@ -71,14 +80,24 @@ const operationOf = (document: OpenApiDocument, route: string, method: string): 
   return operation as Operation;
 };
 
-/** The documented schema of the 200 answer of `method route`. */
-const successSchema = (document: OpenApiDocument, route: string, method: string): JsonObject => {
-  const response = operationOf(document, route, method).responses['200'];
-  if (response === undefined) {
-    throw new Error(`${method.toUpperCase()} ${route} documents no 200`);
+/** The documented JSON schema of the `status` answer of `method route`. */
+const responseSchema = (
+  document: OpenApiDocument,
+  route: string,
+  method: string,
+  status: number,
+): JsonObject => {
+  const schema = operationOf(document, route, method).responses[String(status)]?.content?.['application/json']
+    ?.schema;
+  if (schema === undefined) {
+    throw new Error(`${method.toUpperCase()} ${route} documents no JSON ${status}`);
   }
-  return response.content['application/json'].schema;
+  return schema;
 };
+
+/** The documented schema of the 200 answer of `method route`. */
+const successSchema = (document: OpenApiDocument, route: string, method: string): JsonObject =>
+  responseSchema(document, route, method, 200);
 
 describe('the OpenAPI document', () => {
   const temp = makeTempDir();
@@ -137,12 +156,17 @@ describe('the OpenAPI document', () => {
         .filter(([, operation]) => Array.isArray(operation.security) && operation.security.length === 0)
         .map(([method]) => `${method.toUpperCase()} ${route}`),
     );
-    expect(open.sort()).toEqual(['GET /api/v1/openapi.json', 'GET /healthz', 'GET /readyz']);
+    expect(open.sort()).toEqual([
+      'GET /api/v1/openapi.json',
+      'GET /api/v1/payments/{id}/return',
+      'GET /healthz',
+      'GET /readyz',
+    ]);
   });
 
   it('lists every route mounted under /api/v1 with its method', () => {
     // Read what Express really mounted, not the registry: a route mounted around it would show here.
-    const mounted = apiV1Router(pay.services).stack.flatMap((layer) => {
+    const mounted = apiV1Router(pay.services, createMetrics()).stack.flatMap((layer) => {
       const route = layer.route as { path: string; methods: Record<string, boolean> } | undefined;
       return route === undefined
         ? []
@@ -162,7 +186,8 @@ describe('the OpenAPI document', () => {
         .filter(({ spec }) => spec.auth === 'none')
         .map(({ spec }) => ({ method: spec.method.toUpperCase(), path: `${group.prefix}${spec.path}` })),
     );
-    expect(UNAUTHENTICATED_ROUTES).toEqual(expect.arrayContaining(keyless));
+    const exempt = UNAUTHENTICATED_ROUTES.map(({ method, path }) => ({ method, path }));
+    expect(exempt).toEqual(expect.arrayContaining(keyless));
   });
 
   it("documents the plans list's limit with its bounds and default, and starting_after", () => {
@@ -184,8 +209,17 @@ describe('the OpenAPI document', () => {
     expect(operation.parameters).toEqual([
       { name: 'id', in: 'path', required: true, schema: { type: 'string' } },
     ]);
-    expect(Object.keys(operation.responses).sort()).toEqual(['200', '400', '401', '404', '500']);
-    expect(operation.responses['404']?.content['application/json'].schema).toEqual({
+    // 429 and 503 come with the key: past its rate limit, or when the limiter's counters are unreachable.
+    expect(Object.keys(operation.responses).sort()).toEqual([
+      '200',
+      '400',
+      '401',
+      '404',
+      '429',
+      '500',
+      '503',
+    ]);
+    expect(operation.responses['404']?.content?.['application/json']?.schema).toEqual({
       $ref: '#/components/schemas/Error',
     });
     expect(Object.keys(operationOf(served, '/readyz', 'get').responses).sort()).toEqual([
@@ -217,6 +251,106 @@ describe('the OpenAPI document', () => {
 
     const probe = await request(app).get('/healthz');
     expect(check(successSchema(served, '/healthz', 'get'), probe.body).valid).toBe(true);
+  });
+
+  it('documents POST /payments: its key header, 201 and 402 with the payment, and replays', () => {
+    const operation = operationOf(served, '/api/v1/payments', 'post');
+    expect(operation.parameters).toEqual([
+      expect.objectContaining({ name: 'Idempotency-Key', in: 'header', required: false }),
+    ]);
+    expect(Object.keys(operation.responses).sort()).toEqual([
+      '201',
+      '400',
+      '401',
+      '402',
+      '404',
+      '409',
+      '413',
+      '422',
+      '429',
+      '500',
+      '502',
+      '503',
+    ]);
+    for (const status of ['201', '402']) {
+      expect(operation.responses[status]?.headers).toEqual({
+        'Idempotent-Replayed': expect.objectContaining({ required: false }),
+      });
+    }
+    expect(responseSchema(served, '/api/v1/payments', 'post', 402)).toEqual(
+      responseSchema(served, '/api/v1/payments', 'post', 201),
+    );
+  });
+
+  it('documents the 3-D Secure return: a 303 with Location, or a page, and no key', () => {
+    const operation = operationOf(served, '/api/v1/payments/{id}/return', 'get');
+    expect(operation.security).toEqual([]);
+    expect(operation.responses['303']).toEqual({
+      description: expect.any(String),
+      headers: {
+        Location: expect.objectContaining({ required: true, schema: { type: 'string' } }),
+        'Cache-Control': expect.objectContaining({ required: true }),
+      },
+    });
+    expect(operation.responses['200']?.content).toEqual({ 'text/html': { schema: { type: 'string' } } });
+    expect(Object.keys(operation.responses).sort()).toEqual([
+      '200',
+      '303',
+      '400',
+      '404',
+      '500',
+      '502',
+      '503',
+    ]);
+  });
+
+  it('tells the truth about payments: real 201, 402, list and page answers fit their documents', async () => {
+    const check = schemaValidator(served);
+    const plans = await request(app)
+      .get('/api/v1/plans?limit=1')
+      .set('Authorization', `Bearer ${key.secret}`);
+    const planId = (plans.body as { data: { id: string }[] }).data[0]?.id;
+    const pay = (card: string) =>
+      request(app)
+        .post('/api/v1/payments')
+        .set('Authorization', `Bearer ${key.secret}`)
+        .set('Idempotency-Key', `openapi-${randomUUID()}`)
+        .send({ user_id: 'doc-user', plan_id: planId, payment_method_id: card });
+
+    const created = await pay('pm_card_visa');
+    expect(created.status).toBe(201);
+    expect(check(responseSchema(served, '/api/v1/payments', 'post', 201), created.body)).toEqual({
+      valid: true,
+      errors: null,
+    });
+    const declined = await pay('pm_card_chargeDeclinedInsufficientFunds');
+    expect(declined.status).toBe(402);
+    expect(check(responseSchema(served, '/api/v1/payments', 'post', 402), declined.body).valid).toBe(true);
+    const challenged = await pay('pm_card_threeDSecure2Required');
+    expect(challenged.status).toBe(201);
+    expect(check(responseSchema(served, '/api/v1/payments', 'post', 201), challenged.body).valid).toBe(true);
+
+    const listed = await request(app)
+      .get('/api/v1/payments?user_id=doc-user')
+      .set('Authorization', `Bearer ${key.secret}`);
+    expect(listed.status).toBe(200);
+    expect((listed.body as { data: unknown[] }).data).toHaveLength(3);
+    expect(check(successSchema(served, '/api/v1/payments', 'get'), listed.body).valid).toBe(true);
+    const one = await request(app)
+      .get(`/api/v1/payments/${(created.body as { id: string }).id}`)
+      .set('Authorization', `Bearer ${key.secret}`);
+    expect(check(successSchema(served, '/api/v1/payments/{id}', 'get'), one.body).valid).toBe(true);
+
+    // Without a return_url, the way back is the documented page.
+    const page = await request(app).get(`/api/v1/payments/${(challenged.body as { id: string }).id}/return`);
+    expect([page.status, page.headers['content-type']]).toEqual([200, expect.stringMatching(/^text\/html/)]);
+
+    const conflict = await request(app)
+      .post('/api/v1/payments')
+      .set('Authorization', `Bearer ${key.secret}`)
+      .send({ user_id: 'doc-user', plan_id: planId, payment_method_id: 'pm_card_visa' });
+    expect(conflict.status).toBe(400);
+    expect(check({ $ref: '#/components/schemas/Error' }, conflict.body).valid).toBe(true);
   });
 
   it('describes real error bodies with components.schemas.Error', async () => {

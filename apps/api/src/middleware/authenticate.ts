@@ -1,6 +1,7 @@
 import {
   AuthenticationError,
   InternalError,
+  isId,
   type ApiKeyAuthenticator,
   type AuthenticatedApiKey,
   type AuthenticationRejection,
@@ -13,16 +14,37 @@ import type { HttpMetrics } from '../metrics.js';
 export const API_V1_PREFIX = '/api/v1';
 
 /**
- * The routes under {@link API_V1_PREFIX} that take no API key. Matched exactly, method and
- * case-sensitive path: Express itself routes case-insensitively and ignores a trailing slash, so any
- * other spelling of these paths still needs a key. The exemption can only be narrower than the route.
+ * A route that takes no API key. `path` is matched exactly, unless it has `:name` segments: then each
+ * such segment must pass `params[name]` and every other segment must match exactly.
  */
-export const UNAUTHENTICATED_ROUTES: readonly { readonly method: string; readonly path: string }[] = [
+export interface UnauthenticatedRoute {
+  readonly method: string;
+  /** The full path, as the route declares it (`/api/v1/payments/:id/return`). */
+  readonly path: string;
+  /** A check for each `:name` segment of `path`: what an acceptable value looks like. */
+  readonly params?: Readonly<Record<string, (segment: string) => boolean>>;
+}
+
+/**
+ * The routes under {@link API_V1_PREFIX} that take no API key. Matched exactly, method and
+ * case-sensitive path, a parameter only when its whole segment is a well-formed value: Express itself
+ * routes case-insensitively and ignores a trailing slash, so any other spelling of these paths still
+ * needs a key. The exemption can only be narrower than the route.
+ */
+export const UNAUTHENTICATED_ROUTES: readonly UnauthenticatedRoute[] = [
   // Stripe holds no pay API key: the webhook route authenticates each delivery by its Stripe-Signature.
   { method: 'POST', path: STRIPE_WEBHOOK_PATH },
   // The OpenAPI document is the public contract and holds nothing about any account; tools and people
   // read it before they hold a key.
   { method: 'GET', path: `${API_V1_PREFIX}/openapi.json` },
+  // 3-D Secure sends the card holder's browser back here, and it holds no key. The route only asks
+  // Stripe how the payment ended and redirects to the URL stored on the payment; payment ids are not
+  // guessable (80 random bits).
+  {
+    method: 'GET',
+    path: `${API_V1_PREFIX}/payments/:id/return`,
+    params: { id: (segment) => isId('payment', segment) },
+  },
 ];
 
 /**
@@ -48,9 +70,28 @@ function presentedSecret(
   return secret === undefined ? { kind: 'rejected', reason: 'malformed_header' } : { kind: 'secret', secret };
 }
 
+function matchesPath(route: UnauthenticatedRoute, path: string): boolean {
+  if (route.params === undefined) {
+    return route.path === path;
+  }
+  const expected = route.path.split('/');
+  const actual = path.split('/');
+  return (
+    expected.length === actual.length &&
+    expected.every((segment, i) => {
+      const value = actual[i] ?? '';
+      if (!segment.startsWith(':')) {
+        return segment === value;
+      }
+      const check = route.params?.[segment.slice(1)];
+      return check !== undefined && check(value);
+    })
+  );
+}
+
 function isUnauthenticatedRoute(req: Request): boolean {
   const path = `${req.baseUrl}${req.path}`;
-  return UNAUTHENTICATED_ROUTES.some((route) => route.method === req.method && route.path === path);
+  return UNAUTHENTICATED_ROUTES.some((route) => route.method === req.method && matchesPath(route, path));
 }
 
 /** Options of {@link authenticate}. */

@@ -6,7 +6,7 @@ import { ZErrorBody } from '../errors/error-body.js';
 import { STATUS } from '../errors/error-status.js';
 import { strictInput } from '../middleware/validate.js';
 import { ROUTE_GROUPS, type RouteGroup } from '../routes/catalog.js';
-import { impliedErrors, type RouteSpec } from '../routes/route.js';
+import { impliedErrors, type ResponseSpec, type RouteSpec } from '../routes/route.js';
 
 /** A JSON Schema (2020-12, OpenAPI 3.1's dialect) or any other JSON object of the document. */
 export type JsonObject = { [key: string]: unknown };
@@ -34,6 +34,11 @@ export interface OpenApiDocumentOptions {
 }
 
 const TAGS = [
+  {
+    name: 'payments',
+    description:
+      'Taking a subscription payment (idempotent, with 3-D Secure when the card needs it) and reading payments.',
+  },
   { name: 'plans', description: 'What a customer can subscribe to, with its price.' },
   { name: 'probes', description: 'Liveness and readiness, for orchestrators; no key needed.' },
   { name: 'meta', description: 'This document.' },
@@ -108,6 +113,16 @@ function parameters(spec: RouteSpec): JsonObject[] {
   });
 }
 
+function headerParameters(spec: RouteSpec): JsonObject[] {
+  return Object.entries(spec.requestHeaders ?? {}).map(([name, header]) => ({
+    name,
+    in: 'header',
+    description: header.description,
+    required: header.required,
+    schema: toJsonSchema(header.schema, 'input'),
+  }));
+}
+
 /** The documented error responses: one per HTTP status, naming the codes that answer with it. */
 function errorResponses(spec: RouteSpec): JsonObject {
   const codes = [...new Set<PayErrorCode>([...impliedErrors(spec), ...spec.errors])];
@@ -128,6 +143,49 @@ function errorResponses(spec: RouteSpec): JsonObject {
   );
 }
 
+/** One documented answer: its JSON body, or its page, or no body; and its headers. */
+function answer(response: ResponseSpec): JsonObject {
+  const { schema, mediaType, headers } = response;
+  const content =
+    schema !== undefined
+      ? { 'application/json': { schema: toJsonSchema(schema, 'output') } }
+      : mediaType !== undefined
+        ? { [mediaType]: { schema: { type: 'string' } } }
+        : undefined;
+  return {
+    description: response.description,
+    ...(headers === undefined
+      ? {}
+      : {
+          headers: Object.fromEntries(
+            Object.entries(headers).map(([name, header]) => [
+              name,
+              {
+                description: header.description,
+                required: header.required,
+                schema: toJsonSchema(header.schema, 'output'),
+              },
+            ]),
+          ),
+        }),
+    ...(content === undefined ? {} : { content }),
+  };
+}
+
+/** The route's own answers by status: the usual one and those its handler may pick. */
+function answers(spec: RouteSpec): JsonObject {
+  const all = [...(spec.response === undefined ? [] : [spec.response]), ...(spec.replies ?? [])];
+  const byStatus: JsonObject = {};
+  for (const response of all) {
+    const status = String(response.status);
+    if (byStatus[status] !== undefined) {
+      throw new Error(`${spec.operationId} declares two answers with status ${status}`);
+    }
+    byStatus[status] = answer(response);
+  }
+  return byStatus;
+}
+
 function operation(spec: RouteSpec): JsonObject {
   const { body } = spec.request;
   return {
@@ -137,7 +195,7 @@ function operation(spec: RouteSpec): JsonObject {
     tags: [...spec.tags],
     // An empty list lifts the document-wide bearer requirement.
     ...(spec.auth === 'none' ? { security: [] } : {}),
-    parameters: parameters(spec),
+    parameters: [...parameters(spec), ...headerParameters(spec)],
     ...(body === undefined
       ? {}
       : {
@@ -146,14 +204,17 @@ function operation(spec: RouteSpec): JsonObject {
             content: { 'application/json': { schema: toJsonSchema(strictInput(body), 'input') } },
           },
         }),
-    responses: {
-      [String(spec.response.status)]: {
-        description: spec.response.description,
-        content: { 'application/json': { schema: toJsonSchema(spec.response.schema, 'output') } },
-      },
-      ...errorResponses(spec),
-    },
+    responses: withoutClash(spec, answers(spec), errorResponses(spec)),
   };
+}
+
+/** An answer and an error on one status would each hide the other: a route declares one or the other. */
+function withoutClash(spec: RouteSpec, own: JsonObject, errors: JsonObject): JsonObject {
+  const clash = Object.keys(own).find((status) => status in errors);
+  if (clash !== undefined) {
+    throw new Error(`${spec.operationId} declares status ${clash} both as an answer and as an error`);
+  }
+  return { ...own, ...errors };
 }
 
 /**

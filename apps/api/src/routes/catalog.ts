@@ -1,12 +1,24 @@
 import { API_V1_PREFIX } from '../middleware/authenticate.js';
 import { PROBE_ROUTES } from './health.js';
 import { openApiRoute } from './openapi.js';
+import { createPaymentRoute } from './payments/create-payment.js';
+import { getPaymentRoute } from './payments/get-payment.js';
+import { listPaymentsRoute } from './payments/list-payments.js';
+import { paymentReturnRoute } from './payments/payment-return.js';
 import { getPlanRoute } from './plans/get-plan.js';
 import { listPlansRoute } from './plans/list-plans.js';
 import type { RouteSpec } from './route.js';
 
 /** Every route of `/api/v1`, in mounting order. A route added here is mounted and documented. */
-export const API_V1_ROUTES = [listPlansRoute, getPlanRoute, openApiRoute] as const;
+export const API_V1_ROUTES = [
+  listPlansRoute,
+  getPlanRoute,
+  createPaymentRoute,
+  listPaymentsRoute,
+  getPaymentRoute,
+  paymentReturnRoute,
+  openApiRoute,
+] as const;
 
 /** A group of routes mounted under one prefix. */
 export interface RouteGroup {
