@@ -1,0 +1,189 @@
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { makeTempDir } from './helpers.js';
+
+/*
+ * `pnpm bench` end to end at a tiny size: every benchmark runs, and the report has the shape later
+ * tooling reads. Structure only: a figure is a number or null, never compared with a threshold
+ * (benchmarks print figures; they never fail a build on one).
+ */
+
+const ROOT = path.join(__dirname, '..', '..', '..');
+const BENCH = path.join(ROOT, 'scripts', 'bench.cjs');
+const BENCH_DATABASE = path.join(__dirname, '..', 'bench', 'database.cjs');
+
+interface Summary {
+  readonly median: number | null;
+  readonly min: number | null;
+  readonly max: number | null;
+}
+
+interface BenchmarkResult {
+  readonly name: string;
+  readonly error?: string;
+  readonly settings: { readonly duration_s: number; readonly runs: number; readonly concurrency: number[] };
+  readonly figures: { readonly key: string; readonly label: string }[];
+  readonly levels: {
+    readonly concurrency: number;
+    readonly runs: Record<string, unknown>[];
+    readonly summary: Record<string, Summary>;
+  }[];
+  readonly extra: Record<string, unknown>;
+  readonly environment?: { readonly postgres_version: string; readonly database: string };
+}
+
+interface Report {
+  readonly schema_version: number;
+  readonly date: string;
+  readonly machine: Record<string, unknown>;
+  readonly versions: {
+    readonly node: string;
+    readonly postgres: string | null;
+    readonly stripe_sdk: string | null;
+    readonly pay: Record<string, string>;
+  };
+  readonly settings: { readonly duration_s: number; readonly runs: number; readonly concurrency: number[] };
+  readonly benchmarks: BenchmarkResult[];
+}
+
+function runBench(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BENCH, ...args], {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.once('error', reject);
+    child.once('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** Asks the bench's own database helper, in a child process, whether the database still exists. */
+function databaseExists(name: string): boolean {
+  const script = `require(${JSON.stringify(BENCH_DATABASE)}).databaseExists(process.argv[1]).then((exists) => process.stdout.write(String(exists)))`;
+  const result = spawnSync(process.execPath, ['-e', script, name], { encoding: 'utf8' });
+  if (result.status !== 0) {
+    throw new Error(`could not ask PostgreSQL: ${result.stderr}`);
+  }
+  return result.stdout === 'true';
+}
+
+const aSummary = { median: expect.any(Number), min: expect.any(Number), max: expect.any(Number) };
+
+describe('pnpm bench (scripts/bench.cjs)', () => {
+  const temp = makeTempDir('pay-bench-');
+  afterAll(() => temp.remove());
+
+  it('runs the sandbox and payments benchmarks end to end and writes report.json with the machine, the versions and each figure per level', async () => {
+    const outDir = path.join(temp.dir, 'out');
+    const run = await runBench(['--skip-build', '--out', outDir], {
+      BENCH_DURATION_S: '1',
+      BENCH_RUNS: '1',
+      // The test run's own database variables must not redirect the bench's server choice.
+      BENCH_ADMIN_DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/postgres',
+    });
+    const transcript = `exit ${run.code}\nstdout:\n${run.stdout}\nstderr:\n${run.stderr}`;
+    expect({ code: run.code, transcript }).toEqual({ code: 0, transcript });
+    expect(fs.readdirSync(outDir)).toEqual(['report.json']);
+
+    const report = JSON.parse(fs.readFileSync(path.join(outDir, 'report.json'), 'utf8')) as Report;
+    expect(report).toEqual({
+      schema_version: 1,
+      date: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+      duration_s: expect.any(Number),
+      machine: {
+        cpu_model: expect.any(String),
+        cpu_count: expect.any(Number),
+        available_parallelism: expect.any(Number),
+        memory_bytes: expect.any(Number),
+        os: expect.any(String),
+        arch: process.arch,
+        load_average_at_start: [expect.any(Number), expect.any(Number), expect.any(Number)],
+      },
+      versions: {
+        node: process.version,
+        postgres: expect.stringMatching(/^\d+/),
+        stripe_sdk: expect.stringMatching(/^\d+\.\d+\.\d+/),
+        pay: expect.objectContaining({ '@pay/api': expect.any(String), '@pay/core': expect.any(String) }),
+        git: expect.anything(),
+      },
+      settings: { duration_s: 1, runs: 1, concurrency: [1, 16, 64] },
+      benchmarks: [expect.any(Object), expect.any(Object)],
+    });
+    expect(report.benchmarks.map((b) => [b.name, b.error])).toEqual([
+      ['stripe-sandbox/create-confirm', undefined],
+      ['api/payments', undefined],
+    ]);
+
+    for (const benchmark of report.benchmarks) {
+      expect(benchmark.levels.map((level) => [level.concurrency, level.runs.length])).toEqual([
+        [1, 1],
+        [16, 1],
+        [64, 1],
+      ]);
+      for (const level of benchmark.levels) {
+        // Every figure the benchmark declares is summarised at every level, as numbers or nulls.
+        expect(Object.keys(level.summary).sort()).toEqual(benchmark.figures.map((f) => f.key).sort());
+        for (const summary of Object.values(level.summary)) {
+          expect(Object.keys(summary).sort()).toEqual(['max', 'median', 'min']);
+        }
+      }
+    }
+
+    const sandbox = report.benchmarks[0];
+    for (const level of sandbox?.levels ?? []) {
+      expect(level.summary).toEqual(
+        expect.objectContaining({
+          req_per_s: aSummary,
+          p50_ms: aSummary,
+          p99_ms: aSummary,
+          errors: aSummary,
+        }),
+      );
+    }
+
+    const payments = report.benchmarks[1];
+    for (const level of payments?.levels ?? []) {
+      // Throughput, latency, the gateway's share per payment (matched in the sandbox's log) and pay's
+      // own: each computed, so the bench measured real payments end to end.
+      expect(level.summary).toEqual(
+        expect.objectContaining({
+          payments_per_s: aSummary,
+          latency_p50_ms: aSummary,
+          latency_p95_ms: aSummary,
+          latency_p99_ms: aSummary,
+          gateway_p50_ms: aSummary,
+          gateway_p99_ms: aSummary,
+          pay_added_p50_ms: aSummary,
+          pay_added_p99_ms: aSummary,
+          gateway_client_mean_ms: aSummary,
+          pay_added_mean_ms: aSummary,
+        }),
+      );
+      // Failed requests would mean the bench timed errors, not payments.
+      expect(level.runs.map((r) => r.failures_by_kind)).toEqual([{}]);
+    }
+    expect(payments?.extra).toEqual({
+      api_peak_rss_bytes: process.platform === 'linux' ? expect.any(Number) : null,
+      sandbox_peak_rss_bytes: process.platform === 'linux' ? expect.any(Number) : null,
+    });
+    expect(payments?.environment).toEqual({
+      postgres_version: report.versions.postgres,
+      database: expect.stringMatching(/^pay_bench_\d+_[0-9a-f]{8}$/),
+    });
+    // The fresh database the payments ran on is gone.
+    expect(databaseExists(payments?.environment?.database ?? '')).toBe(false);
+
+    for (const title of ['stripe-sandbox/create-confirm:', 'api/payments:', 'API peak RSS (VmHWM):']) {
+      expect(run.stdout).toContain(title);
+    }
+  });
+});
