@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { TransactionMisuseError, type Repositories, type Store } from '@pay/core';
+import { sqlStateOf } from './errors.js';
 import { createRepositories } from './repositories/index.js';
 
 /** A drizzle handle on either driver: the root database or an open transaction (which extends it). */
@@ -68,21 +69,57 @@ export function createStore(root: Db): GuardedStore {
     repos: createRepositories(rootExecutor),
     transaction<T>(fn: (tx: Repositories) => Promise<T>): Promise<T> {
       assertOutsideTransaction('store.transaction() (transactions do not nest)');
-      return root.transaction((tx) => {
-        const executor: Executor = { db: () => tx, atomic: (inner) => inner(tx) };
-        const scope: TransactionScope = { open: true };
-        return scopes.run(scope, async () => {
-          try {
-            return await fn(createRepositories(executor));
-          } finally {
-            // Work the callback started but did not await may outlive the transaction; from then on it
-            // is ordinary root traffic again.
-            scope.open = false;
-          }
-        });
-      });
+      return retryingConflicts(() => runTransaction(fn));
     },
   };
 
+  function runTransaction<T>(fn: (tx: Repositories) => Promise<T>): Promise<T> {
+    return root.transaction((tx) => {
+      const executor: Executor = { db: () => tx, atomic: (inner) => inner(tx) };
+      const scope: TransactionScope = { open: true };
+      return scopes.run(scope, async () => {
+        try {
+          return await fn(createRepositories(executor));
+        } finally {
+          // Work the callback started but did not await may outlive the transaction; from then on it
+          // is ordinary root traffic again.
+          scope.open = false;
+        }
+      });
+    });
+  }
+
   return { store, assertOutsideTransaction };
+}
+
+/** SQLSTATEs after which running the same transaction again is the server's own advice. */
+const RETRYABLE_CONFLICTS: ReadonlySet<string> = new Set([
+  // serialization_failure, deadlock_detected: PostgreSQL rolled the transaction back.
+  '40001',
+  '40P01',
+]);
+
+/** Attempts of one transaction against a serialization failure or deadlock before it gives up. */
+export const TRANSACTION_ATTEMPTS = 3;
+
+/**
+ * Runs `attempt` (one whole transaction) again when PostgreSQL rolled it back for a serialization
+ * failure or a deadlock, after a short jittered pause, up to {@link TRANSACTION_ATTEMPTS} times.
+ * Safe because a transaction's callback only talks to the database (no network call belongs inside
+ * one, see Store): the rolled-back attempt left nothing behind. The last failure is thrown as it came.
+ */
+export async function retryingConflicts<T>(attempt: () => Promise<T>): Promise<T> {
+  for (let n = 1; ; n++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      const state = sqlStateOf(error);
+      if (n >= TRANSACTION_ATTEMPTS || state === undefined || !RETRYABLE_CONFLICTS.has(state)) {
+        throw error;
+      }
+      // 5–10 ms, then 10–20 ms: enough for the transaction it collided with to commit.
+      const base = 5 * 2 ** (n - 1);
+      await new Promise((resolve) => setTimeout(resolve, base + Math.random() * base));
+    }
+  }
 }
