@@ -91,19 +91,8 @@ export async function main(): Promise<void> {
     await pay.close();
     throw error;
   }
-  const stripe = await pay.stripe();
-  process.stdout.write(`${bannerLine(pay, stripe.sandbox?.url)}\n`);
-  const keys = pay.takeIssuedKeys();
-  const monthlyPlanId = pay.embeddedSeed?.planIds[DEMO_PLANS.findIndex((plan) => plan.interval === 'month')];
-  if (keys !== undefined && monthlyPlanId !== undefined) {
-    process.stdout.write(demoKeysBanner(config.port, keys, monthlyPlanId));
-  }
-  logger.info('pay started', { pid: process.pid, ...describeConfig(config) });
-  if (config.worker) {
-    // Stopped by pay.close() at shutdown, after its pass in flight ends.
-    startRecoveryLoop(pay);
-  }
-
+  // Before anything says pay started: a supervisor that reads the banner and signals at once must
+  // find the handlers installed, or the default action would kill the process mid-start.
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals): void => {
     if (stopping) {
@@ -125,6 +114,19 @@ export async function main(): Promise<void> {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  const stripe = await pay.stripe();
+  process.stdout.write(`${bannerLine(pay, stripe.sandbox?.url)}\n`);
+  const keys = pay.takeIssuedKeys();
+  const monthlyPlanId = pay.embeddedSeed?.planIds[DEMO_PLANS.findIndex((plan) => plan.interval === 'month')];
+  if (keys !== undefined && monthlyPlanId !== undefined) {
+    process.stdout.write(demoKeysBanner(config.port, keys, monthlyPlanId));
+  }
+  logger.info('pay started', { pid: process.pid, ...describeConfig(config) });
+  // A signal may have come while the banner was awaited: pay is closing, start nothing more.
+  if (config.worker && !stopping) {
+    // Stopped by pay.close() at shutdown, after its pass in flight ends.
+    startRecoveryLoop(pay);
+  }
 }
 
 /**
