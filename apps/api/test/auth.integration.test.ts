@@ -11,12 +11,9 @@ import {
   requireRole,
   type HttpMetrics,
 } from '../src/index.js';
-import { captureLogs, openPostgresPay } from './helpers.js';
+import { captureLogs, openPostgresPay, summary } from './helpers.js';
 
 const operator = { type: 'cli_operator', id: 'ops-test' } as const;
-
-/** The response as one object, so a failing assertion prints all of it. */
-const summary = (res: request.Response) => ({ status: res.status, body: res.body as unknown });
 
 describe('API key authentication (PostgreSQL)', () => {
   let database: TestDatabase;

@@ -4,10 +4,9 @@ import { STRIPE_WEBHOOK_PATH, type Pay } from '@pay/runtime';
 import type { Express } from 'express';
 import request from 'supertest';
 import { authenticated, createApp, SEND_PAYMENT_METHOD_INSTEAD } from '../src/index.js';
-import { captureLogs, openPostgresPay } from './helpers.js';
+import { captureLogs, openPostgresPay, summary } from './helpers.js';
 
 const operator = { type: 'cli_operator', id: 'ops-test' } as const;
-const summary = (res: request.Response) => ({ status: res.status, body: res.body as unknown });
 
 /** Luhn-valid test PANs, as RELIABILITY.md F1 sends them; none may reach a handler or a log line. */
 const CANARIES = ['4242424242424242', '5555555555554444', '378282246310005'];

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -6,6 +7,7 @@ import { silentLogger, type Account, type IssuedApiKey, type Logger, type Plan }
 import { createTestDatabase } from '@pay/db/testing';
 import { createLogger, createPay, loadConfig, type Pay, type StripeConnection } from '@pay/runtime';
 import type { Express } from 'express';
+import request from 'supertest';
 import { createApp, createMetrics, type HttpMetrics } from '../src/index.js';
 
 /** A fresh temporary folder, removed by the returned function. */
@@ -169,3 +171,28 @@ export async function openPaymentsHarness(
     throw error;
   }
 }
+
+/** The response as one object, so a failing assertion prints all of it. */
+export const summary = (res: request.Response) => ({ status: res.status, body: res.body as unknown });
+
+/** A fresh Idempotency-Key of a valid shape. */
+export const newIdempotencyKey = (): string => `pay-test-${randomUUID()}`;
+
+/** The tenant's first plan (Acme's and Other's monthly plan). */
+export const monthlyPlan = (t: TestTenant): Plan => t.plans[0] as Plan;
+
+/** A valid `POST /payments` body for the tenant's monthly plan and `pm_card_visa`, with `overrides`. */
+export const paymentBody = (t: TestTenant, overrides: object = {}) => ({
+  user_id: 'alice',
+  plan_id: monthlyPlan(t).id,
+  payment_method_id: 'pm_card_visa',
+  ...overrides,
+});
+
+/** `POST /api/v1/payments` as the tenant's key, under `key`. */
+export const postPayment = (app: Express, t: TestTenant, body: object, key: string = newIdempotencyKey()) =>
+  request(app)
+    .post('/api/v1/payments')
+    .set('Authorization', `Bearer ${t.key.secret}`)
+    .set('Idempotency-Key', key)
+    .send(body);

@@ -10,9 +10,8 @@ import {
   type PaymentsHarness,
   type TestSandbox,
   type TestTenant,
+  summary,
 } from './helpers.js';
-
-const summary = (res: request.Response) => ({ status: res.status, body: res.body as unknown });
 
 const API_BASE_URL = 'https://pay.example.test';
 const RETURN_URL = 'https://shop.example/thanks?order=42';

@@ -13,10 +13,11 @@ import {
   type PaymentsHarness,
   type TestSandbox,
   type TestTenant,
+  summary,
+  monthlyPlan as monthly,
+  newIdempotencyKey as newKey,
+  paymentBody,
 } from './helpers.js';
-
-/** The response as one object, so a failing assertion prints all of it. */
-const summary = (res: request.Response) => ({ status: res.status, body: res.body as unknown });
 
 /** RELIABILITY.md A2, A3, A4 and A6 on the real flow: PostgreSQL, the stripe SDK, the sandbox. */
 describe('payments: the Idempotency-Key (PostgreSQL, Stripe sandbox)', () => {
@@ -40,18 +41,10 @@ describe('payments: the Idempotency-Key (PostgreSQL, Stripe sandbox)', () => {
     await harness?.close();
   });
 
-  const monthly = (t: TestTenant) => t.plans[0] as Plan;
-  const newKey = () => `pay-test-${randomUUID()}`;
   const authorized = (t: TestTenant) =>
     request(app).post('/api/v1/payments').set('Authorization', `Bearer ${t.key.secret}`);
   const post = (t: TestTenant, body: object, key: string) =>
     authorized(t).set('Idempotency-Key', key).send(body);
-  const paymentBody = (t: TestTenant, overrides: object = {}) => ({
-    user_id: 'alice',
-    plan_id: monthly(t).id,
-    payment_method_id: 'pm_card_visa',
-    ...overrides,
-  });
   const stripeCalls = () => sandbox.requests().length;
   const replays = async () => (await metrics.payments.idempotentReplays.get()).values[0]?.value ?? 0;
   const conflicts = async (code: string) =>

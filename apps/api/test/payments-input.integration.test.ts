@@ -1,5 +1,3 @@
-import { randomUUID } from 'node:crypto';
-import type { Plan } from '@pay/core';
 import type { Pay } from '@pay/runtime';
 import type { Express } from 'express';
 import request from 'supertest';
@@ -9,10 +7,12 @@ import {
   type PaymentsHarness,
   type TestSandbox,
   type TestTenant,
+  summary,
+  monthlyPlan as monthly,
+  newIdempotencyKey as newKey,
+  paymentBody,
+  postPayment,
 } from './helpers.js';
-
-/** The response as one object, so a failing assertion prints all of it. */
-const summary = (res: request.Response) => ({ status: res.status, body: res.body as unknown });
 
 /**
  * RELIABILITY.md P6 and E3/E8 for POST /payments: bad input gets a 4xx with the stable error shape, and
@@ -35,20 +35,7 @@ describe('payments: bad input (PostgreSQL, Stripe sandbox)', () => {
     await harness?.close();
   });
 
-  const monthly = (t: TestTenant) => t.plans[0] as Plan;
-  const newKey = () => `pay-test-${randomUUID()}`;
-  const post = (t: TestTenant, body: object, key: string = newKey()) =>
-    request(app)
-      .post('/api/v1/payments')
-      .set('Authorization', `Bearer ${t.key.secret}`)
-      .set('Idempotency-Key', key)
-      .send(body);
-  const paymentBody = (t: TestTenant, overrides: object = {}) => ({
-    user_id: 'alice',
-    plan_id: monthly(t).id,
-    payment_method_id: 'pm_card_visa',
-    ...overrides,
-  });
+  const post = (t: TestTenant, body: object, key?: string) => postPayment(app, t, body, key);
 
   describe('bad input: a 4xx, nothing written, nothing sent to Stripe, nothing stored under the key', () => {
     let rowsBefore: Awaited<ReturnType<typeof paymentRowsOf>>;

@@ -1,15 +1,21 @@
-import { randomUUID } from 'node:crypto';
-import { parseId, type Plan } from '@pay/core';
+import { parseId } from '@pay/core';
 import type { Pay } from '@pay/runtime';
 import type { Express } from 'express';
 import request from 'supertest';
 import type { HttpMetrics } from '../src/index.js';
 import { ZPaymentResponse, type TPaymentResponse } from '../src/routes/payments/payment.schema.js';
 import type { TListPaymentsResponse } from '../src/routes/payments/list-payments.schema.js';
-import { openPaymentsHarness, type PaymentsHarness, type TestSandbox, type TestTenant } from './helpers.js';
-
-/** The response as one object, so a failing assertion prints all of it. */
-const summary = (res: request.Response) => ({ status: res.status, body: res.body as unknown });
+import {
+  openPaymentsHarness,
+  type PaymentsHarness,
+  type TestSandbox,
+  type TestTenant,
+  summary,
+  monthlyPlan as monthly,
+  newIdempotencyKey as newKey,
+  paymentBody,
+  postPayment,
+} from './helpers.js';
 
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -32,22 +38,9 @@ describe('payments (PostgreSQL, Stripe sandbox)', () => {
     await harness?.close();
   });
 
-  const monthly = (t: TestTenant) => t.plans[0] as Plan;
-  const newKey = () => `pay-test-${randomUUID()}`;
-  const post = (t: TestTenant, body: object, key: string = newKey()) =>
-    request(app)
-      .post('/api/v1/payments')
-      .set('Authorization', `Bearer ${t.key.secret}`)
-      .set('Idempotency-Key', key)
-      .send(body);
+  const post = (t: TestTenant, body: object, key?: string) => postPayment(app, t, body, key);
   const get = (path: string, t: TestTenant) =>
     request(app).get(path).set('Authorization', `Bearer ${t.key.secret}`);
-  const paymentBody = (t: TestTenant, overrides: object = {}) => ({
-    user_id: 'alice',
-    plan_id: monthly(t).id,
-    payment_method_id: 'pm_card_visa',
-    ...overrides,
-  });
   const counter = async (name: 'payments', outcome: string) =>
     (await metrics.payments[name].get()).values.find((v) => v.labels.outcome === outcome)?.value ?? 0;
 

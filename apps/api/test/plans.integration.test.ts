@@ -4,11 +4,9 @@ import type { Pay } from '@pay/runtime';
 import type { Express } from 'express';
 import request from 'supertest';
 import { createApp, ZPlanResponse, type TListPlansResponse, type TPlanResponse } from '../src/index.js';
-import { openPostgresPay } from './helpers.js';
+import { openPostgresPay, summary } from './helpers.js';
 
 const operator = { type: 'cli_operator', id: 'ops-test' } as const;
-
-const summary = (res: request.Response) => ({ status: res.status, body: res.body as unknown });
 
 describe('plans (PostgreSQL)', () => {
   let database: TestDatabase;
