@@ -23,3 +23,4 @@ export * from './domain/billing-period.js';
 export * from './services/payment-results.js';
 export * from './services/idempotency.js';
 export * from './services/payment-service.js';
+export * from './ports/gateway-events.js';

@@ -1,0 +1,110 @@
+import type { RefundStatus } from '../domain/statuses.js';
+import type { RefundId } from '../ids.js';
+import type { Currency } from '../money.js';
+import type { GatewayIntent } from './gateway.js';
+
+/*
+ * Stripe's webhook events in core's words. `@pay/stripe-adapter` decodes a delivery's raw payload into a
+ * GatewayEvent (after the API verified its signature) and fetches the objects events are about; core's
+ * webhook handlers see nothing of Stripe's own types (STYLE.md R2).
+ */
+
+/** A charge as pay needs it: what was captured and how much of it went back. */
+export interface GatewayCharge {
+  readonly stripeChargeId: string;
+  readonly stripePaymentIntentId: string | null;
+  /** Minor units asked. */
+  readonly amount: number;
+  readonly amountCaptured: number;
+  /** Minor units refunded so far: Stripe's running total, set from the object, never added up by pay. */
+  readonly amountRefunded: number;
+  readonly currency: Currency;
+  readonly status: 'succeeded' | 'pending' | 'failed';
+  readonly created: Date;
+}
+
+/** A refund's status in pay's vocabulary (Stripe's `requires_action` is reported as `pending`). */
+export type GatewayRefundStatus = Extract<RefundStatus, 'pending' | 'succeeded' | 'failed' | 'canceled'>;
+
+/** A refund at Stripe, made through pay or in Stripe's dashboard. */
+export interface GatewayRefund {
+  readonly stripeRefundId: string;
+  readonly stripePaymentIntentId: string | null;
+  readonly stripeChargeId: string | null;
+  readonly amount: number;
+  readonly currency: Currency;
+  readonly status: GatewayRefundStatus;
+  /** Stripe's reason (`requested_by_customer`, `duplicate`, `fraudulent`), null when none was given. */
+  readonly reason: string | null;
+  /** Why it failed (`expired_or_canceled_card`, …), when it did. */
+  readonly failureReason: string | null;
+  /** pay's refund id from the refund's metadata; null for a refund pay did not make. */
+  readonly refundId: RefundId | null;
+  readonly created: Date;
+}
+
+/**
+ * Stripe's dispute statuses, as Stripe spells them. `won` and `lost` are final; the others wait on the
+ * merchant or the bank.
+ */
+export const GATEWAY_DISPUTE_STATUSES = Object.freeze([
+  'warning_needs_response',
+  'warning_under_review',
+  'warning_closed',
+  'needs_response',
+  'under_review',
+  'won',
+  'lost',
+] as const);
+export type GatewayDisputeStatus = (typeof GATEWAY_DISPUTE_STATUSES)[number];
+
+/** A dispute (chargeback) opened by the card holder's bank on a charge. */
+export interface GatewayDispute {
+  readonly stripeDisputeId: string;
+  readonly stripeChargeId: string;
+  readonly stripePaymentIntentId: string | null;
+  readonly amount: number;
+  readonly currency: Currency;
+  readonly reason: string;
+  readonly status: GatewayDisputeStatus;
+  readonly created: Date;
+}
+
+/** The object an event is about, decoded; `other` for the types pay does not handle (acknowledged, ignored). */
+export type GatewayEventObject =
+  | { readonly kind: 'payment_intent'; readonly intent: GatewayIntent }
+  | { readonly kind: 'charge'; readonly charge: GatewayCharge }
+  | { readonly kind: 'refund'; readonly refund: GatewayRefund }
+  | { readonly kind: 'dispute'; readonly dispute: GatewayDispute }
+  | { readonly kind: 'other' };
+
+/** One Stripe event, decoded from the bytes Stripe signed. */
+export interface GatewayEvent {
+  readonly stripeEventId: string;
+  /** Stripe's event type (`payment_intent.succeeded`, `charge.refunded`, …). */
+  readonly type: string;
+  readonly apiVersion: string | null;
+  readonly livemode: boolean;
+  /** When Stripe created the event: the order of events for one object, within a second at best. */
+  readonly created: Date;
+  /** The id of the object the event is about (`data.object.id`), null when it has none. */
+  readonly objectId: string | null;
+  /** The object as it was when the event was created: a snapshot, possibly older than Stripe's now. */
+  readonly object: GatewayEventObject;
+}
+
+/**
+ * What the webhook inbox needs from the gateway besides the payment calls: decoding a stored payload,
+ * and Stripe's current state of the objects events are about (for when an event's snapshot cannot tell
+ * which came last). Every retrieve is a network call: never make one inside a transaction.
+ */
+export interface GatewayEvents {
+  /**
+   * Decodes the raw payload of a verified delivery. A payload that is not an event pay can read throws
+   * `UnknownGatewayStateError`; an event of a type pay does not handle decodes with `object.kind: 'other'`.
+   */
+  decodeEvent(payload: string): GatewayEvent;
+  retrieveCharge(stripeChargeId: string): Promise<GatewayCharge>;
+  retrieveRefund(stripeRefundId: string): Promise<GatewayRefund>;
+  retrieveDispute(stripeDisputeId: string): Promise<GatewayDispute>;
+}
