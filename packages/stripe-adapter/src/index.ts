@@ -1,6 +1,6 @@
 /**
- * `@pay/stripe-adapter`: pay's gateway port (`PaymentGateway` in `@pay/core`) implemented with the
- * `stripe` SDK, and Stripe webhook signature verification.
+ * `@pay/stripe-adapter`: pay's gateway ports (`PaymentGateway` and `GatewayEvents` in `@pay/core`)
+ * implemented with the `stripe` SDK, and Stripe webhook signature verification.
  */
 export { createStripeGateway, type StripeGatewayOptions } from './stripe-gateway.js';
 export {
@@ -18,3 +18,24 @@ export {
   toGatewayIntent,
   type IntentFields,
 } from './intent-mapping.js';
+export { decodeStripeEvent, eventObjectKind, type EventObjectKind } from './event-mapping.js';
+export {
+  mapChargeStatus,
+  toGatewayCharge,
+  type ChargeFields,
+  type KnownChargeStatus,
+} from './charge-mapping.js';
+export {
+  mapRefundStatus,
+  METADATA_REFUND_ID,
+  STRIPE_REFUND_STATUSES,
+  toGatewayRefund,
+  type RefundFields,
+  type StripeRefundStatus,
+} from './refund-mapping.js';
+export {
+  mapDisputeStatus,
+  toGatewayDispute,
+  type DisputeFields,
+  type KnownDisputeStatus,
+} from './dispute-mapping.js';

@@ -1,6 +1,5 @@
 import {
   assertNever,
-  isCurrency,
   isId,
   UnknownGatewayStateError,
   type ConfirmOutcome,
@@ -9,6 +8,7 @@ import {
   type GatewayIntentStatus,
 } from '@pay/core';
 import type Stripe from 'stripe';
+import { currencyOf, idOf, type KnownLiterals } from './stripe-values.js';
 
 /** The metadata keys pay writes on every intent: pay's own ids, nothing about the card holder. */
 export const METADATA_PAYMENT_ID = 'pay_payment_id';
@@ -48,12 +48,6 @@ export function unknownFromStripe(value: never, what: string, context: Record<st
     context: { ...context, value },
   });
 }
-
-/**
- * The literal members of one of the SDK's open enums. The SDK widens each enum with `string & {}` so that
- * code is ready for values its version does not list; this keeps the listed ones for a `switch`.
- */
-type KnownLiterals<T> = T extends string ? (string extends T ? never : T) : never;
 
 /** The PaymentIntent statuses this SDK version lists. */
 export type KnownIntentStatus = KnownLiterals<Stripe.PaymentIntent.Status>;
@@ -128,18 +122,12 @@ export function declineFrom(fields: DeclineFields, where: string): GatewayDeclin
   };
 }
 
-function idOf(value: string | { id: string } | null): string | null {
-  return value === null ? null : typeof value === 'string' ? value : value.id;
-}
-
 /** A PaymentIntent as pay's snapshot; throws {@link UnknownGatewayStateError} for what pay cannot read. */
 export function toGatewayIntent(intent: IntentFields): GatewayIntent {
   const status = mapIntentStatus(intent);
-  if (!isCurrency(intent.currency)) {
-    throw new UnknownGatewayStateError(`PaymentIntent ${intent.id} is in a currency pay does not know.`, {
-      context: { stripePaymentIntentId: intent.id, currency: intent.currency },
-    });
-  }
+  const currency = currencyOf(intent.currency, `PaymentIntent ${intent.id}`, {
+    stripePaymentIntentId: intent.id,
+  });
   const paymentId = intent.metadata[METADATA_PAYMENT_ID];
   const accountId = intent.metadata[METADATA_ACCOUNT_ID];
   const next = intent.next_action;
@@ -148,7 +136,7 @@ export function toGatewayIntent(intent: IntentFields): GatewayIntent {
     status,
     amount: intent.amount,
     amountReceived: intent.amount_received,
-    currency: intent.currency,
+    currency,
     stripeCustomerId: idOf(intent.customer),
     stripePaymentMethodId: idOf(intent.payment_method),
     paymentId: paymentId !== undefined && isId('payment', paymentId) ? paymentId : null,

@@ -10,12 +10,20 @@ import {
   type CreateGatewayCustomerInput,
   type CreateIntentInput,
   type FindIntentInput,
+  type GatewayCharge,
   type GatewayCustomer,
+  type GatewayDispute,
+  type GatewayEvent,
+  type GatewayEvents,
   type GatewayIntent,
+  type GatewayRefund,
   type PaymentGateway,
 } from '@pay/core';
 import Stripe from 'stripe';
+import { toGatewayCharge } from './charge-mapping.js';
+import { toGatewayDispute } from './dispute-mapping.js';
 import { callStripe, toPayError } from './error-mapping.js';
+import { decodeStripeEvent } from './event-mapping.js';
 import {
   confirmOutcomeOf,
   declineFrom,
@@ -24,6 +32,7 @@ import {
   METADATA_PAYMENT_ID,
   toGatewayIntent,
 } from './intent-mapping.js';
+import { toGatewayRefund } from './refund-mapping.js';
 
 /** Where Stripe is and how patiently to talk to it. */
 export interface StripeGatewayOptions {
@@ -73,11 +82,11 @@ function checkOptions(options: StripeGatewayOptions): void {
 }
 
 /**
- * pay's {@link PaymentGateway} on the Stripe SDK, used directly. Every POST carries the caller's
- * idempotency key, intents carry pay's ids only in their metadata, and every status and SDK error is
- * mapped exhaustively into core's vocabulary.
+ * pay's {@link PaymentGateway} and {@link GatewayEvents} on the Stripe SDK, used directly. Every POST
+ * carries the caller's idempotency key, intents carry pay's ids only in their metadata, and every status
+ * and SDK error is mapped exhaustively into core's vocabulary.
  */
-export function createStripeGateway(options: StripeGatewayOptions): PaymentGateway {
+export function createStripeGateway(options: StripeGatewayOptions): PaymentGateway & GatewayEvents {
   checkOptions(options);
   const stripe = new Stripe(options.secretKey, {
     ...(options.host === undefined ? {} : { host: options.host }),
@@ -93,7 +102,7 @@ export function createStripeGateway(options: StripeGatewayOptions): PaymentGatew
   return new StripeGateway(stripe);
 }
 
-class StripeGateway implements PaymentGateway {
+class StripeGateway implements PaymentGateway, GatewayEvents {
   constructor(private readonly stripe: Stripe) {}
 
   async createCustomer(input: CreateGatewayCustomerInput): Promise<GatewayCustomer> {
@@ -241,5 +250,26 @@ class StripeGateway implements PaymentGateway {
       ),
     );
     return toGatewayIntent(intent);
+  }
+
+  decodeEvent(payload: string): GatewayEvent {
+    return decodeStripeEvent(payload);
+  }
+
+  async retrieveCharge(stripeChargeId: string): Promise<GatewayCharge> {
+    const charge = await callStripe('charges.retrieve', () => this.stripe.charges.retrieve(stripeChargeId));
+    return toGatewayCharge(charge);
+  }
+
+  async retrieveRefund(stripeRefundId: string): Promise<GatewayRefund> {
+    const refund = await callStripe('refunds.retrieve', () => this.stripe.refunds.retrieve(stripeRefundId));
+    return toGatewayRefund(refund);
+  }
+
+  async retrieveDispute(stripeDisputeId: string): Promise<GatewayDispute> {
+    const dispute = await callStripe('disputes.retrieve', () =>
+      this.stripe.disputes.retrieve(stripeDisputeId),
+    );
+    return toGatewayDispute(dispute);
   }
 }

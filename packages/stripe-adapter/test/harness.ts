@@ -5,6 +5,7 @@ import {
   type AccountId,
   type CustomerId,
   type GatewayCard,
+  type GatewayEvents,
   type PaymentGateway,
   type PaymentId,
 } from '@pay/core';
@@ -18,7 +19,7 @@ export interface Harness {
   /** A new `sk_test_…` key: a new, empty sandbox account. */
   newKey(): string;
   /** The adapter on `key`, with a 2 s timeout and no SDK retries unless told otherwise. */
-  gateway(key: string, options?: Partial<StripeGatewayOptions>): PaymentGateway;
+  gateway(key: string, options?: Partial<StripeGatewayOptions>): PaymentGateway & GatewayEvents;
   /** The raw SDK on `key`, to look at what the sandbox holds. */
   stripe(key: string): Stripe;
   /** How many objects of `kind` the sandbox created in the account of `key`. */

@@ -44,8 +44,9 @@ export interface GatewayRefund {
 }
 
 /**
- * Stripe's dispute statuses, as Stripe spells them. `won` and `lost` are final; the others wait on the
- * merchant or the bank.
+ * Stripe's dispute statuses, as Stripe spells them. `won`, `lost`, `warning_closed` and `prevented` (a
+ * dispute stopped before it was filed) end it; the others wait on the merchant or the bank, an appeal
+ * after a loss included.
  */
 export const GATEWAY_DISPUTE_STATUSES = Object.freeze([
   'warning_needs_response',
@@ -55,6 +56,9 @@ export const GATEWAY_DISPUTE_STATUSES = Object.freeze([
   'under_review',
   'won',
   'lost',
+  'appeal_needs_response',
+  'appeal_under_review',
+  'prevented',
 ] as const);
 export type GatewayDisputeStatus = (typeof GATEWAY_DISPUTE_STATUSES)[number];
 
