@@ -20,6 +20,7 @@ export const ID_PREFIXES = {
   webhookEvent: 'whevt',
   idempotencyKey: 'idem',
   auditEntry: 'audit',
+  dispute: 'dspt',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;
@@ -42,6 +43,7 @@ export type RefundEventId = Id<'refundEvent'>;
 export type WebhookEventId = Id<'webhookEvent'>;
 export type IdempotencyKeyId = Id<'idempotencyKey'>;
 export type AuditEntryId = Id<'auditEntry'>;
+export type DisputeId = Id<'dispute'>;
 
 // Crockford's base32 in lowercase: no i, l, o or u, so ids read aloud and copied by hand survive.
 const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';

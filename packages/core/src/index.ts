@@ -24,3 +24,5 @@ export * from './services/payment-results.js';
 export * from './services/idempotency.js';
 export * from './services/payment-service.js';
 export * from './ports/gateway-events.js';
+export * from './domain/dispute-lifecycle.js';
+export * from './services/webhook-service.js';

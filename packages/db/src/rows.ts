@@ -4,6 +4,7 @@ import type {
   apiKeys,
   auditLog,
   customers,
+  disputes,
   idempotencyKeys,
   paymentEvents,
   paymentMethods,
@@ -32,6 +33,7 @@ export type RefundEventRow = InferSelectModel<typeof refundEvents>;
 export type WebhookEventRow = InferSelectModel<typeof webhookEvents>;
 export type IdempotencyKeyRow = InferSelectModel<typeof idempotencyKeys>;
 export type AuditEntryRow = InferSelectModel<typeof auditLog>;
+export type DisputeRow = InferSelectModel<typeof disputes>;
 
 /** The cause columns every ledger table shares. */
 export type CauseColumns = Pick<

@@ -10,3 +10,4 @@ export { webhookEvents } from './schema/webhook-events.js';
 export { idempotencyKeys } from './schema/idempotency-keys.js';
 export { auditLog } from './schema/audit-log.js';
 export { rateLimitBuckets } from './schema/rate-limits.js';
+export { disputes } from './schema/disputes.js';

@@ -12,6 +12,7 @@ const TABLES = [
   'api_keys',
   'audit_log',
   'customers',
+  'disputes',
   'idempotency_keys',
   'payment_events',
   'payment_methods',

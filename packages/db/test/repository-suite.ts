@@ -1,5 +1,6 @@
 import type { Database } from '../src/index.js';
 import { accountTests } from './repository-suite/accounts.js';
+import { disputeTests } from './repository-suite/disputes.js';
 import { inboxTests } from './repository-suite/inbox.js';
 import { ledgerTests } from './repository-suite/ledger.js';
 import { paymentTests } from './repository-suite/payments.js';
@@ -8,6 +9,7 @@ import { paymentFlowTests } from './repository-suite/payment-flow.js';
 import { refundTests } from './repository-suite/refunds.js';
 import { storeTests } from './repository-suite/store.js';
 import { subscriptionTests } from './repository-suite/subscriptions.js';
+import { webhookWorkerTests } from './repository-suite/webhook-worker.js';
 import type { SuiteContext } from './repository-suite/context.js';
 
 /**
@@ -47,5 +49,7 @@ export function repositorySuite(name: string, open: () => Promise<{ db: Database
     ledgerTests(ctx);
     storeTests(ctx);
     rateLimitTests(ctx);
+    webhookWorkerTests(ctx);
+    disputeTests(ctx);
   });
 }

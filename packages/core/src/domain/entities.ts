@@ -4,6 +4,7 @@ import type {
   ApiKeyId,
   AuditEntryId,
   CustomerId,
+  DisputeId,
   IdempotencyKeyId,
   PaymentEventId,
   PaymentId,
@@ -19,6 +20,7 @@ import type {
   ActorType,
   ApiKeyRole,
   BillingReason,
+  DisputeStatus,
   PaymentStatus,
   PlanInterval,
   RefundOrigin,
@@ -254,4 +256,26 @@ export interface AuditEntry {
   readonly details: Readonly<Record<string, unknown>>;
   readonly requestId: string | null;
   readonly createdAt: Date;
+}
+
+/**
+ * A dispute (chargeback or inquiry) the card holder's bank opened on one of pay's payments, learnt from
+ * Stripe's webhooks. `stripeUpdatedAt` is when Stripe reported the status held here (the event's
+ * `created`): an older report never overwrites a newer one.
+ */
+export interface Dispute {
+  readonly id: DisputeId;
+  readonly accountId: AccountId;
+  readonly paymentId: PaymentId;
+  readonly stripeDisputeId: string;
+  readonly stripeChargeId: string;
+  readonly amount: number;
+  readonly currency: Currency;
+  /** Stripe's reason (`fraudulent`, `product_not_received`, …). */
+  readonly reason: string;
+  readonly status: DisputeStatus;
+  readonly stripeCreatedAt: Date;
+  readonly stripeUpdatedAt: Date;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
 }

@@ -50,3 +50,22 @@ export type RefundOrigin = (typeof REFUND_ORIGINS)[number];
 /** Who did something recorded in the audit log. */
 export const ACTOR_TYPES = ['api_key', 'cli_operator', 'system'] as const;
 export type ActorType = (typeof ACTOR_TYPES)[number];
+
+/**
+ * A dispute's status, as Stripe spells it: `warning_*` for an inquiry (no money held yet), the others
+ * for a chargeback. `won`, `lost`, `warning_closed` and `prevented` close it; a lost dispute may be
+ * appealed (`appeal_*`) and close again.
+ */
+export const DISPUTE_STATUSES = [
+  'warning_needs_response',
+  'warning_under_review',
+  'warning_closed',
+  'needs_response',
+  'under_review',
+  'won',
+  'lost',
+  'appeal_needs_response',
+  'appeal_under_review',
+  'prevented',
+] as const;
+export type DisputeStatus = (typeof DISPUTE_STATUSES)[number];

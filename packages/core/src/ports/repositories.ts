@@ -3,6 +3,7 @@ import type {
   AccountId,
   ApiKeyId,
   CustomerId,
+  DisputeId,
   IdempotencyKeyId,
   PaymentId,
   PaymentMethodId,
@@ -17,6 +18,7 @@ import type {
   AuditEntry,
   Cause,
   Customer,
+  Dispute,
   IdempotencyKey,
   Payment,
   PaymentEvent,
@@ -32,6 +34,7 @@ import type {
   ActorType,
   ApiKeyRole,
   BillingReason,
+  DisputeStatus,
   PaymentStatus,
   PlanInterval,
   RefundOrigin,
@@ -262,6 +265,11 @@ export interface RefundRepository {
   ): Promise<Refund | null>;
   listByPayment(accountId: AccountId, paymentId: PaymentId): Promise<Refund[]>;
   listEvents(refundId: RefundId): Promise<RefundEvent[]>;
+  /**
+   * Records the Stripe refund of a refund pay made, once, without a status change (a webhook may learn
+   * it before the request that made it does); returns null when another Stripe id was recorded first.
+   */
+  setStripeRefundId(id: RefundId, stripeRefundId: string): Promise<Refund | null>;
 }
 
 export interface NewWebhookEvent {
@@ -292,6 +300,54 @@ export interface WebhookEventRepository {
     failure: { error: string; nextAttemptAt: Date; dead: boolean },
   ): Promise<void>;
   countByStatus(): Promise<Record<WebhookEventStatus, number>>;
+  /**
+   * Locks one event by id for a worker that let it go to fetch from Stripe, if it still waits
+   * (`pending` or `failed`, whenever due) and no other worker holds it (`FOR UPDATE SKIP LOCKED`).
+   */
+  claimById(id: WebhookEventId): Promise<WebhookEvent | null>;
+  /** Moves the event's next attempt to `until` without counting an attempt (a lease while a worker fetches). */
+  defer(id: WebhookEventId, until: Date): Promise<void>;
+  /** Events in `status`, newest first (by id), in pages. */
+  listByStatus(status: WebhookEventStatus, page: PageRequest): Promise<Page<WebhookEvent>>;
+  /** The `pending` event Stripe created first, or null when none is pending. */
+  oldestPending(): Promise<WebhookEvent | null>;
+  /**
+   * Queues the event again whatever its status: `pending`, due at `now`, its attempts back to 0 (its
+   * last error is kept). Null when there is no such event.
+   */
+  requeue(id: WebhookEventId, now: Date): Promise<WebhookEvent | null>;
+  /** {@link requeue} for every `dead` event; returns how many. */
+  requeueDead(now: Date): Promise<number>;
+}
+
+/** A dispute as one Stripe report (an event's snapshot) shows it, with the payment it is about. */
+export interface DisputeReport {
+  accountId: AccountId;
+  paymentId: PaymentId;
+  stripeDisputeId: string;
+  stripeChargeId: string;
+  amount: number;
+  currency: Currency;
+  reason: string;
+  status: DisputeStatus;
+  stripeCreatedAt: Date;
+  /** When Stripe reported this status (the event's `created`): what orders two reports. */
+  reportedAt: Date;
+}
+
+export interface DisputeRepository {
+  /**
+   * Stores the dispute of a report, or updates the stored one when the report is newer: reported later,
+   * or in the same second with a status further along Stripe's lifecycle (events of one second arrive
+   * in any order). An older report changes nothing. `previous` is the row before (null when the report
+   * created it); `changed` says whether the row moved.
+   */
+  upsertByStripeId(
+    report: DisputeReport,
+  ): Promise<{ dispute: Dispute; previous: Dispute | null; changed: boolean }>;
+  findByStripeId(stripeDisputeId: string): Promise<Dispute | null>;
+  findById(accountId: AccountId, id: DisputeId): Promise<Dispute | null>;
+  listByPayment(accountId: AccountId, paymentId: PaymentId): Promise<Dispute[]>;
 }
 
 export interface NewIdempotencyKey {
@@ -371,6 +427,7 @@ export interface Repositories {
   readonly idempotencyKeys: IdempotencyKeyRepository;
   readonly audit: AuditLogRepository;
   readonly rateLimits: RateLimitRepository;
+  readonly disputes: DisputeRepository;
 }
 
 /** The two counts the rate limiter weighs for one request, read by {@link RateLimitRepository.hit}. */

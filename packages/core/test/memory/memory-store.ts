@@ -12,14 +12,21 @@ import { newId, systemClock, type Clock } from '../../src/index.js';
 import { memoryCustomers, memoryIdempotencyKeys, memoryPaymentMethods } from './memory-customer-repos.js';
 import { memoryPayments, memorySubscriptions } from './memory-ledger-repos.js';
 import { emptyPaymentTables, snapshotPaymentTables, type PaymentTables } from './memory-payment-tables.js';
+import {
+  emptyInboxTables,
+  memoryDisputes,
+  memoryRefunds,
+  memoryWebhookEvents,
+  snapshotInboxTables,
+  type InboxTables,
+} from './memory-inbox-repos.js';
 
 /**
- * An in-memory twin of the Store (STYLE.md R2) for core's unit tests, covering the repositories the
- * account, API key, plan and payment services use. The others throw when touched, so a test that
- * strays beyond them fails loudly instead of passing against a half-built fake. `transaction` rolls every table back
+ * An in-memory twin of the Store (STYLE.md R2) for core's unit tests, covering every repository (the
+ * refunds, webhook events and disputes live in memory-inbox-repos.ts). `transaction` rolls every table back
  * when its callback throws, as the database does.
  */
-export interface MemoryTables extends PaymentTables {
+export interface MemoryTables extends PaymentTables, InboxTables {
   accounts: Account[];
   apiKeys: ApiKey[];
   plans: Plan[];
@@ -42,20 +49,13 @@ function page<T extends { id: string }>(rows: readonly T[], request: PageRequest
   return { data: sorted.slice(0, request.limit), hasMore: sorted.length > request.limit };
 }
 
-function untouchable<T extends object>(name: string): T {
-  return new Proxy({} as T, {
-    get(_target, property) {
-      throw new Error(`The in-memory store does not implement ${name}.${String(property)}.`);
-    },
-  });
-}
-
 /** A fresh, empty in-memory store. */
 export function createMemoryStore(options: { readonly clock?: Clock } = {}): MemoryStore {
   // The payment tables stamp rows with this clock, so tests can move time past locks and key expiry.
   const now = () => (options.clock ?? systemClock).now();
   const tables: MemoryTables = {
     ...emptyPaymentTables(),
+    ...emptyInboxTables(),
     accounts: [],
     apiKeys: [],
     plans: [],
@@ -150,8 +150,8 @@ export function createMemoryStore(options: { readonly clock?: Clock } = {}): Mem
     paymentMethods: memoryPaymentMethods(tables, now),
     payments: memoryPayments(tables, now),
     subscriptions: memorySubscriptions(tables, now),
-    refunds: untouchable('refunds'),
-    webhookEvents: untouchable('webhookEvents'),
+    refunds: memoryRefunds(tables, now),
+    webhookEvents: memoryWebhookEvents(tables),
     idempotencyKeys: memoryIdempotencyKeys(tables),
     rateLimits: {
       hit: (bucket, windowStart, previousWindowStart) => {
@@ -176,6 +176,7 @@ export function createMemoryStore(options: { readonly clock?: Clock } = {}): Mem
         return Promise.resolve(before - tables.rateLimitBuckets.length);
       },
     },
+    disputes: memoryDisputes(tables, now),
   };
 
   const store: Store = {
@@ -183,6 +184,7 @@ export function createMemoryStore(options: { readonly clock?: Clock } = {}): Mem
     async transaction(fn) {
       const snapshot: MemoryTables = {
         ...snapshotPaymentTables(tables),
+        ...snapshotInboxTables(tables),
         accounts: [...tables.accounts],
         apiKeys: [...tables.apiKeys],
         plans: [...tables.plans],

@@ -85,7 +85,7 @@ function haltable(repos: Repositories, faults: CrashingFaults): Repositories {
 }
 
 /** Serialises transactions (as PGlite's one connection does), so a rollback never undoes another's writes. */
-function serialised(store: Store, faults: CrashingFaults): Store {
+export function serialised(store: Store, faults: CrashingFaults): Store {
   let queue: Promise<unknown> = Promise.resolve();
   return {
     repos: haltable(store.repos, faults),

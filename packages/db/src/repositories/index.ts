@@ -3,6 +3,7 @@ import type { Executor } from '../store.js';
 import { createAccountRepository, createApiKeyRepository } from './accounts.js';
 import { createAuditLogRepository } from './audit-log.js';
 import { createCustomerRepository, createPaymentMethodRepository } from './customers.js';
+import { createDisputeRepository } from './disputes.js';
 import { createIdempotencyKeyRepository } from './idempotency-keys.js';
 import { createPaymentRepository } from './payments.js';
 import { createPlanRepository } from './plans.js';
@@ -26,5 +27,6 @@ export function createRepositories(x: Executor): Repositories {
     idempotencyKeys: createIdempotencyKeyRepository(x),
     audit: createAuditLogRepository(x),
     rateLimits: createRateLimitRepository(x),
+    disputes: createDisputeRepository(x),
   };
 }

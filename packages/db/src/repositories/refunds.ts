@@ -1,4 +1,4 @@
-import { and, asc, desc, eq } from 'drizzle-orm';
+import { and, asc, desc, eq, isNull, or } from 'drizzle-orm';
 import {
   assertTransition,
   newId,
@@ -158,6 +158,23 @@ export function createRefundRepository(x: Executor): RefundRepository {
         .where(eq(refundEvents.refundId, refundId))
         .orderBy(asc(refundEvents.seq));
       return rows.map(toRefundEvent);
+    },
+
+    async setStripeRefundId(id, stripeRefundId) {
+      // Compare-and-set like payments' setStripeIntentId: the request that made the refund and the
+      // webhook announcing it may both record the id; the same id again is a no-op that returns the row.
+      const rows = await x
+        .db()
+        .update(refunds)
+        .set({ stripeRefundId, updatedAt: new Date() })
+        .where(
+          and(
+            eq(refunds.id, id),
+            or(isNull(refunds.stripeRefundId), eq(refunds.stripeRefundId, stripeRefundId)),
+          ),
+        )
+        .returning();
+      return firstOrNull(rows, toRefund);
     },
   };
 }

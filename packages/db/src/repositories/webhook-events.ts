@@ -1,4 +1,4 @@
-import { and, asc, count, eq, lte, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, lte, sql } from 'drizzle-orm';
 import {
   InternalError,
   WEBHOOK_EVENT_STATUSES,
@@ -10,7 +10,7 @@ import {
 import type { WebhookEventRow } from '../rows.js';
 import type { Executor } from '../store.js';
 import { webhookEvents } from '../tables.js';
-import { firstOrNull } from './shared.js';
+import { firstOrNull, olderThan, pageFetchSize, toPage } from './shared.js';
 
 const toWebhookEvent = (row: WebhookEventRow): WebhookEvent => ({
   id: row.id,
@@ -134,6 +134,63 @@ export function createWebhookEventRepository(x: Executor): WebhookEventRepositor
         counts[row.status] = row.n;
       }
       return counts;
+    },
+
+    async claimById(id) {
+      // No due-time condition: the worker that deferred the event to fetch for it takes it back early.
+      const rows = await x
+        .db()
+        .select()
+        .from(webhookEvents)
+        .where(and(eq(webhookEvents.id, id), sql`${webhookEvents.status} IN ('pending', 'failed')`))
+        .for('update', { skipLocked: true });
+      return firstOrNull(rows, toWebhookEvent);
+    },
+
+    async defer(id, until) {
+      await x.db().update(webhookEvents).set({ nextAttemptAt: until }).where(eq(webhookEvents.id, id));
+    },
+
+    async listByStatus(status, page) {
+      const rows = await x
+        .db()
+        .select()
+        .from(webhookEvents)
+        .where(and(eq(webhookEvents.status, status), olderThan(webhookEvents.id, page)))
+        .orderBy(desc(webhookEvents.id))
+        .limit(pageFetchSize(page));
+      return toPage(rows, page, toWebhookEvent);
+    },
+
+    async oldestPending() {
+      const rows = await x
+        .db()
+        .select()
+        .from(webhookEvents)
+        .where(sql`${webhookEvents.status} = 'pending'`)
+        .orderBy(asc(webhookEvents.stripeCreatedAt), asc(webhookEvents.id))
+        .limit(1);
+      return firstOrNull(rows, toWebhookEvent);
+    },
+
+    async requeue(id, now) {
+      const rows = await x
+        .db()
+        .update(webhookEvents)
+        .set({ status: 'pending', nextAttemptAt: now, attempts: 0, processedAt: null })
+        .where(eq(webhookEvents.id, id))
+        .returning();
+      return firstOrNull(rows, toWebhookEvent);
+    },
+
+    async requeueDead(now) {
+      const rows = await x
+        .db()
+        .update(webhookEvents)
+        .set({ status: 'pending', nextAttemptAt: now, attempts: 0, processedAt: null })
+        .where(eq(webhookEvents.status, 'dead'))
+        .returning({ id: webhookEvents.id });
+      return rows.length;
     },
   };
 }

@@ -33,6 +33,12 @@ export const webhookEvents = pay.table(
     index('webhook_events_due_idx')
       .on(t.nextAttemptAt)
       .where(sql`${t.status} IN ('pending', 'failed')`),
+    // `pay webhook-status --dead` and friends: one status's events, newest first.
+    index('webhook_events_status_id_idx').on(t.status, t.id),
+    // The oldest pending event, for the processing lag.
+    index('webhook_events_pending_created_idx')
+      .on(t.stripeCreatedAt)
+      .where(sql`${t.status} = 'pending'`),
     check('webhook_events_status_check', isOneOf(t.status, WEBHOOK_EVENT_STATUSES)),
     check('webhook_events_attempts_check', sql`${t.attempts} >= 0`),
   ],

@@ -62,6 +62,31 @@ export function statusTests(c: ConstraintContext): void {
         'webhook_events_status_check',
       );
     });
+    it('rejects an unknown dispute status and a dispute of no amount', async () => {
+      const { payment } = await paymentWithRefund(db, s);
+      const dispute = {
+        id: newId('dispute'),
+        accountId: s.account.id,
+        paymentId: payment.id,
+        stripeDisputeId: unique('dp'),
+        stripeChargeId: unique('ch'),
+        amount: 100,
+        currency: 'usd' as const,
+        reason: 'fraudulent',
+        stripeCreatedAt: new Date(),
+        stripeUpdatedAt: new Date(),
+      };
+      await expectViolation(
+        db.insert(t.disputes).values({ ...dispute, status: unchecked('open') }),
+        CHECK,
+        'disputes_status_check',
+      );
+      await expectViolation(
+        db.insert(t.disputes).values({ ...dispute, status: 'needs_response', amount: 0 }),
+        CHECK,
+        'disputes_amount_check',
+      );
+    });
     it('rejects an unknown API key role, plan interval and audit actor type', async () => {
       await expectViolation(
         db.insert(t.apiKeys).values({

@@ -1,0 +1,259 @@
+import type { Payment, Refund } from '../domain/entities.js';
+import { canTransition } from '../domain/transitions.js';
+import { InternalError, UnknownGatewayStateError } from '../errors.js';
+import type { GatewayCharge, GatewayRefund } from '../ports/gateway-events.js';
+import { applyObservation, observeIntent } from './payment-outcome.js';
+import {
+  PROCESSED,
+  WebhookEventTooEarlyError,
+  fetchFirst,
+  type HandlerContext,
+  type HandlerResult,
+} from './webhook-handler-context.js';
+import { IN_FLIGHT } from './webhook-intent-handlers.js';
+import { paymentOfIntentId } from './webhook-payment-lookup.js';
+
+/*
+ * `charge.refunded`, `refund.created | updated | failed` and `charge.refund.updated`. Effects are
+ * idempotent by state (DESIGN.md §2.4): refunds are upserted by their Stripe id and moved forward only
+ * by the refund state machine; the payment's `amount_refunded` is set from Stripe's running total on
+ * the charge, never added up, and moves the payment `succeeded → partially_refunded → refunded` with
+ * an event row carrying the change. Two events announcing one refund therefore apply it once, and two
+ * refunds of one amount (both made in Stripe's dashboard) both count, because the total says so.
+ *
+ * The total only rises. Stripe lowers it only when a refund it counted fails or is canceled; pay's
+ * ledger has no move for that (event amounts are never negative, `refunded` is final), so the lower
+ * figure is logged and the refund row records the failure.
+ */
+
+/** `charge.refunded`: the charge's snapshot carries Stripe's total at the time. */
+export async function handleChargeRefunded(
+  ctx: HandlerContext,
+  charge: GatewayCharge,
+): Promise<HandlerResult> {
+  const lookup = await paymentOfIntentId(ctx, charge.stripePaymentIntentId);
+  if (lookup.kind === 'answer') {
+    return lookup.result;
+  }
+  const payment = await lockPayment(ctx, lookup.payment);
+  // A total at or below pay's is a repeat, or older than a report already applied.
+  if (charge.amountRefunded <= payment.amountRefunded) {
+    return PROCESSED;
+  }
+  const intents = intentsNeeded(ctx, payment);
+  if (intents.length > 0) {
+    return fetchFirst({ intents });
+  }
+  return raiseAmountRefunded(ctx, payment, charge.amountRefunded);
+}
+
+/**
+ * A refund event: the refund is upserted, and — because its object does not carry the charge's total —
+ * the charge is fetched to set the payment's `amount_refunded`. A report that changes nothing (a repeat,
+ * or older than the refund's status) fetches nothing.
+ */
+export async function handleRefundEvent(ctx: HandlerContext, refund: GatewayRefund): Promise<HandlerResult> {
+  const lookup = await paymentOfIntentId(ctx, refund.stripePaymentIntentId);
+  if (lookup.kind === 'answer') {
+    return lookup.result;
+  }
+  const payment = await lockPayment(ctx, lookup.payment);
+  const stored = await storedRefund(ctx, payment, refund);
+  if (stored === 'conflict') {
+    return { kind: 'ignored', reason: `refund ${refund.stripeRefundId} conflicts with pay's records` };
+  }
+  const change = refundChange(stored, refund);
+  if (change === 'none') {
+    return PROCESSED;
+  }
+  const chargeId = refund.stripeChargeId;
+  const charges = chargeId !== null && !ctx.fetched.charges.has(chargeId) ? [chargeId] : [];
+  const intents = intentsNeeded(ctx, payment);
+  if (charges.length > 0 || intents.length > 0) {
+    return fetchFirst({ intents, charges });
+  }
+  await writeRefund(ctx, payment, stored, refund, change);
+  const charge = chargeId === null ? undefined : ctx.fetched.charges.get(chargeId);
+  if (charge === undefined || charge.amountRefunded <= payment.amountRefunded) {
+    if (charge !== undefined && charge.amountRefunded < payment.amountRefunded) {
+      logLowerTotal(ctx, payment, charge.amountRefunded);
+    }
+    return PROCESSED;
+  }
+  return raiseAmountRefunded(ctx, payment, charge.amountRefunded);
+}
+
+async function lockPayment(ctx: HandlerContext, payment: Payment): Promise<Payment> {
+  // The row lock serialises the workers that set one payment's total, so each reads the last one set.
+  return (await ctx.tx.payments.lockById(payment.id)) ?? payment;
+}
+
+/** A refund on a payment still in flight means Stripe's intent succeeded: its state is fetched first. */
+function intentsNeeded(ctx: HandlerContext, payment: Payment): string[] {
+  const intentId = payment.stripePaymentIntentId;
+  return intentId !== null && IN_FLIGHT.has(payment.status) && !ctx.fetched.intents.has(intentId)
+    ? [intentId]
+    : [];
+}
+
+/**
+ * Sets the payment's `amount_refunded` to Stripe's `target` when that is more than pay has, bringing a
+ * payment still in flight up to Stripe's intent first (a `charge.refunded` that overtook
+ * `payment_intent.succeeded`).
+ */
+async function raiseAmountRefunded(
+  ctx: HandlerContext,
+  payment: Payment,
+  target: number,
+): Promise<HandlerResult> {
+  let current = payment;
+  if (IN_FLIGHT.has(current.status) && current.stripePaymentIntentId !== null) {
+    const intent = ctx.fetched.intents.get(current.stripePaymentIntentId);
+    if (intent === undefined) {
+      throw new InternalError(`The intent of payment ${current.id} was not fetched before its refund.`);
+    }
+    current = await applyObservation(ctx.tx, current, observeIntent(intent), ctx.now, ctx.cause);
+  }
+  const context = { paymentId: current.id, status: current.status, stripeEventId: ctx.event.stripeEventId };
+  if (IN_FLIGHT.has(current.status)) {
+    throw new WebhookEventTooEarlyError(
+      `Stripe reports a refund on payment ${current.id}, whose intent has not succeeded yet.`,
+      { context },
+    );
+  }
+  if (current.status === 'failed' || current.status === 'canceled') {
+    throw new UnknownGatewayStateError(
+      `Stripe reports a refund on payment ${current.id}, which pay recorded as ${current.status}.`,
+      { context },
+    );
+  }
+  if (target <= current.amountRefunded) {
+    if (target < current.amountRefunded) {
+      logLowerTotal(ctx, current, target);
+    }
+    return PROCESSED;
+  }
+  const moved = await ctx.tx.payments.transition(
+    current.id,
+    {
+      from: current.status,
+      to: target >= current.amount ? 'refunded' : 'partially_refunded',
+      amount: target - current.amountRefunded,
+      patch: { amountRefunded: target },
+    },
+    ctx.cause,
+  );
+  if (moved === null) {
+    throw new WebhookEventTooEarlyError(`Payment ${current.id} changed while its refund was applied.`, {
+      context,
+    });
+  }
+  return PROCESSED;
+}
+
+function logLowerTotal(ctx: HandlerContext, payment: Payment, stripeTotal: number): void {
+  ctx.logger.warn('Stripe refunded less than pay recorded (a refund failed); pay keeps its total', {
+    paymentId: payment.id,
+    amountRefunded: payment.amountRefunded,
+    stripeAmountRefunded: stripeTotal,
+    stripeEventId: ctx.event.stripeEventId,
+  });
+}
+
+/**
+ * The refund pay holds for Stripe's `refund`: by its Stripe id, else by pay's refund id from its
+ * metadata. A refund pay made whose row is not there yet is too early; one recorded for another
+ * payment or another Stripe refund is a conflict, logged and left alone.
+ */
+async function storedRefund(
+  ctx: HandlerContext,
+  payment: Payment,
+  refund: GatewayRefund,
+): Promise<Refund | null | 'conflict'> {
+  const context = { stripeRefundId: refund.stripeRefundId, refundId: refund.refundId, paymentId: payment.id };
+  const byStripeId = await ctx.tx.refunds.findByStripeId(refund.stripeRefundId);
+  let found = byStripeId;
+  if (found === null && refund.refundId !== null) {
+    found = await ctx.tx.refunds.findById(payment.accountId, refund.refundId);
+    if (found === null) {
+      throw new WebhookEventTooEarlyError(`Refund ${refund.refundId} is not recorded yet.`, { context });
+    }
+  }
+  if (
+    found !== null &&
+    (found.paymentId !== payment.id ||
+      (found.stripeRefundId !== null && found.stripeRefundId !== refund.stripeRefundId))
+  ) {
+    ctx.logger.warn('webhook refund conflicts with the refund pay recorded', {
+      ...context,
+      recordedPaymentId: found.paymentId,
+      recordedStripeRefundId: found.stripeRefundId,
+    });
+    return 'conflict';
+  }
+  return found;
+}
+
+type RefundChange = 'create' | 'move' | 'link' | 'none';
+
+function refundChange(stored: Refund | null, refund: GatewayRefund): RefundChange {
+  if (stored === null) {
+    return 'create';
+  }
+  if (stored.status !== refund.status && canTransition('refund', stored.status, refund.status)) {
+    return 'move';
+  }
+  return stored.stripeRefundId === null ? 'link' : 'none';
+}
+
+async function writeRefund(
+  ctx: HandlerContext,
+  payment: Payment,
+  stored: Refund | null,
+  refund: GatewayRefund,
+  change: Exclude<RefundChange, 'none'>,
+): Promise<void> {
+  const { tx, cause } = ctx;
+  if (change === 'link' && stored !== null) {
+    if ((await tx.refunds.setStripeRefundId(stored.id, refund.stripeRefundId)) === null) {
+      throw new WebhookEventTooEarlyError(`Refund ${stored.id} changed while its Stripe id was recorded.`);
+    }
+    return;
+  }
+  let current = stored;
+  if (current === null) {
+    // Only a refund made in Stripe's dashboard gets here: pay's own refunds exist before Stripe's.
+    current = await tx.refunds.create(
+      {
+        accountId: payment.accountId,
+        paymentId: payment.id,
+        amount: refund.amount,
+        currency: refund.currency,
+        status: refund.status === 'succeeded' ? 'succeeded' : 'pending',
+        origin: 'stripe',
+        reason: refund.reason,
+        stripeRefundId: refund.stripeRefundId,
+      },
+      cause,
+    );
+    if (current.status === refund.status) {
+      return;
+    }
+  }
+  const moved = await tx.refunds.transition(
+    current.id,
+    {
+      from: current.status,
+      to: refund.status,
+      amount: refund.status === 'succeeded' ? refund.amount : 0,
+      patch: {
+        ...(current.stripeRefundId === null ? { stripeRefundId: refund.stripeRefundId } : {}),
+        ...(refund.status === 'failed' ? { failureReason: refund.failureReason } : {}),
+      },
+    },
+    cause,
+  );
+  if (moved === null) {
+    throw new WebhookEventTooEarlyError(`Refund ${current.id} changed while this event was applied.`);
+  }
+}

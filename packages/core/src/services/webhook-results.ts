@@ -1,0 +1,33 @@
+import type { WebhookEventStatus } from '../domain/statuses.js';
+
+/** What became of one attempt at an event, for metrics. */
+export interface WebhookOutcome {
+  /** `failed`: will be retried; `dead`: out of attempts. */
+  readonly status: 'processed' | 'ignored' | 'failed' | 'dead';
+  /** Stripe's event type. */
+  readonly type: string;
+  /** Seconds from Stripe's `created` to this outcome. */
+  readonly lagSeconds: number;
+}
+
+/** What one `processDue` pass did, counted by outcome. */
+export interface WebhookBatchReport {
+  readonly processed: number;
+  readonly ignored: number;
+  readonly failed: number;
+  readonly dead: number;
+}
+
+/** The inbox at a glance (`pay webhook-status`). */
+export interface WebhookStatus {
+  readonly counts: Readonly<Record<WebhookEventStatus, number>>;
+  /** The pending event Stripe created first, or null when nothing is pending. */
+  readonly oldestPending: {
+    readonly stripeEventId: string;
+    readonly type: string;
+    readonly receivedAt: Date;
+    readonly stripeCreatedAt: Date;
+  } | null;
+  /** Seconds from the oldest pending event's `created` to now: how far behind the workers are. */
+  readonly lagSeconds: number | null;
+}

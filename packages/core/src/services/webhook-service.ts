@@ -1,0 +1,368 @@
+import type { WebhookEvent } from '../domain/entities.js';
+import { NotFoundError, UnknownGatewayStateError } from '../errors.js';
+import { parseId } from '../ids.js';
+import type { Clock } from '../ports/clock.js';
+import { noFaults, type FaultPoints } from '../ports/faults.js';
+import type { GatewayIntent, PaymentGateway } from '../ports/gateway.js';
+import type { GatewayCharge, GatewayEvents } from '../ports/gateway-events.js';
+import type { Logger } from '../ports/logger.js';
+import type { Page, PageRequest } from '../ports/page.js';
+import type { NewWebhookEvent, Repositories } from '../ports/repositories.js';
+import type { Store } from '../ports/store.js';
+import { checkPageRequest } from './page-limits.js';
+import { logFieldsOf } from './payment-log-fields.js';
+import {
+  NOTHING_FETCHED,
+  WebhookEventTooEarlyError,
+  type FetchRequest,
+  type Fetched,
+  type HandlerResult,
+} from './webhook-handler-context.js';
+import { readWebhookEnvelope, type WebhookEnvelope } from './webhook-envelope.js';
+import { handleWebhookEvent } from './webhook-handlers.js';
+import type { WebhookBatchReport, WebhookOutcome, WebhookStatus } from './webhook-results.js';
+import {
+  DEFAULT_WEBHOOK_BACKOFF,
+  DEFAULT_WEBHOOK_MAX_ATTEMPTS,
+  webhookRetryDelayMs,
+} from './webhook-retry.js';
+
+export { HANDLED_WEBHOOK_EVENT_TYPES } from './webhook-handlers.js';
+export { WebhookEventTooEarlyError } from './webhook-handler-context.js';
+export type { WebhookBatchReport, WebhookOutcome, WebhookStatus } from './webhook-results.js';
+export {
+  DEFAULT_WEBHOOK_BACKOFF,
+  DEFAULT_WEBHOOK_MAX_ATTEMPTS,
+  webhookRetryDelayMs,
+} from './webhook-retry.js';
+
+/**
+ * The inbox's named crash points (RELIABILITY.md C1):
+ * - `webhook.after_insert_before_ack`: the event is stored, Stripe has not been answered (it redelivers).
+ * - `webhook.in_worker_after_apply_before_mark`: the handler's changes are written and the event is not
+ *   marked, inside the worker's transaction: a crash rolls both back and the event is applied later.
+ */
+export const WEBHOOK_CRASH_POINTS = Object.freeze([
+  'webhook.after_insert_before_ack',
+  'webhook.in_worker_after_apply_before_mark',
+] as const);
+
+export interface WebhookServiceDeps {
+  readonly store: Store;
+  /**
+   * Decodes payloads and fetches Stripe's current objects. The runtime passes its one Stripe gateway,
+   * which also answers `retrieveIntent` (a failure report is checked against the intent as it is now).
+   */
+  readonly gateway: GatewayEvents & Pick<PaymentGateway, 'retrieveIntent'>;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** Attempts before an event is `dead`; 8. */
+  readonly maxAttempts?: number;
+  /** Backoff between attempts ({@link webhookRetryDelayMs}); 1 s doubling up to 1 h. */
+  readonly backoff?: { readonly baseMs: number; readonly capMs: number };
+  /** Named crash points ({@link WEBHOOK_CRASH_POINTS}); inert by default. */
+  readonly faults?: FaultPoints;
+  /** Called once per attempt's outcome, for metrics. */
+  readonly observe?: (outcome: WebhookOutcome) => void;
+}
+
+/** How long other workers leave an event alone while one fetches from Stripe for it. */
+const FETCH_LEASE_MS = 30_000;
+/** Fetch rounds one attempt may take (an unknown intent, then the objects its handler needs). */
+const MAX_FETCH_ROUNDS = 3;
+/** The most of an error message kept on the event row. */
+const MAX_ERROR_LENGTH = 500;
+
+/** What the fetch rounds of one attempt gathered. */
+interface FetchedSoFar extends Fetched {
+  readonly intents: Map<string, GatewayIntent>;
+  readonly charges: Map<string, GatewayCharge>;
+}
+
+type Step =
+  | { readonly kind: 'done'; readonly event: WebhookEvent; readonly status: 'processed' | 'ignored' }
+  | { readonly kind: 'fetch'; readonly event: WebhookEvent; readonly request: FetchRequest }
+  | { readonly kind: 'gone' };
+
+/**
+ * pay's durable inbox of Stripe events (DESIGN.md §5). `receive` stores a verified delivery before
+ * Stripe is answered; `processDue` applies stored events, each in one transaction with its state
+ * changes, exactly once per Stripe event id. A failing event is retried with backoff and ends `dead`
+ * without holding up the others; any number of workers may run `processDue` at once.
+ */
+export class WebhookService {
+  private readonly maxAttempts: number;
+  private readonly backoff: { readonly baseMs: number; readonly capMs: number };
+  private readonly faults: FaultPoints;
+
+  constructor(private readonly deps: WebhookServiceDeps) {
+    this.maxAttempts = deps.maxAttempts ?? DEFAULT_WEBHOOK_MAX_ATTEMPTS;
+    this.backoff = deps.backoff ?? DEFAULT_WEBHOOK_BACKOFF;
+    this.faults = deps.faults ?? noFaults;
+  }
+
+  /**
+   * Decodes a delivery whose signature the caller verified, and stores it unless its Stripe id is
+   * stored already. A payload that is not an event throws (the API answers 400) and stores nothing.
+   */
+  async receive(payload: string): Promise<{ readonly inserted: boolean; readonly event: WebhookEvent }> {
+    let decoded: WebhookEnvelope;
+    try {
+      decoded = this.deps.gateway.decodeEvent(payload);
+    } catch (error) {
+      const envelope = readWebhookEnvelope(payload);
+      if (!(error instanceof UnknownGatewayStateError) || envelope === null) {
+        throw error;
+      }
+      // A real event pay cannot read (a status or type newer than this version): refusing it would
+      // have Stripe redeliver it for days. It is stored dead, visible and replayable after an upgrade.
+      return this.receiveUnreadable(payload, envelope, error);
+    }
+    const stored = await this.deps.store.repos.webhookEvents.insert(this.newEvent(payload, decoded));
+    this.faults.reach('webhook.after_insert_before_ack');
+    return stored;
+  }
+
+  private newEvent(payload: string, envelope: WebhookEnvelope): NewWebhookEvent {
+    return {
+      stripeEventId: envelope.stripeEventId,
+      type: envelope.type,
+      apiVersion: envelope.apiVersion,
+      livemode: envelope.livemode,
+      objectId: envelope.objectId,
+      payload,
+      signatureVerified: true,
+      stripeCreatedAt: envelope.created,
+      receivedAt: this.deps.clock.now(),
+    };
+  }
+
+  private async receiveUnreadable(
+    payload: string,
+    envelope: WebhookEnvelope,
+    error: UnknownGatewayStateError,
+  ): Promise<{ readonly inserted: boolean; readonly event: WebhookEvent }> {
+    const stored = await this.deps.store.transaction(async (tx) => {
+      const result = await tx.webhookEvents.insert(this.newEvent(payload, envelope));
+      if (result.inserted) {
+        await tx.webhookEvents.markFailed(result.event.id, {
+          error: `pay cannot read this event: ${error.message}`,
+          nextAttemptAt: this.deps.clock.now(),
+          dead: true,
+        });
+      }
+      return result;
+    });
+    this.deps.logger.warn('webhook event stored dead: pay cannot read it', {
+      stripeEventId: envelope.stripeEventId,
+      type: envelope.type,
+      error,
+    });
+    this.faults.reach('webhook.after_insert_before_ack');
+    return stored;
+  }
+
+  /**
+   * Claims due events one at a time (FOR UPDATE SKIP LOCKED), each applied and marked in its own
+   * transaction; stops when none is due or after `limit`.
+   */
+  async processDue(options: { readonly limit?: number } = {}): Promise<WebhookBatchReport> {
+    const report = { processed: 0, ignored: 0, failed: 0, dead: 0 };
+    const limit = options.limit ?? Number.POSITIVE_INFINITY;
+    for (let n = 0; n < limit; n++) {
+      const outcome = await this.processOne();
+      if (outcome === null) {
+        break;
+      }
+      if (outcome !== 'skipped') {
+        report[outcome] += 1;
+      }
+    }
+    return report;
+  }
+
+  /** Counts by status, the oldest pending event and the lag behind it. */
+  async status(): Promise<WebhookStatus> {
+    const { webhookEvents } = this.deps.store.repos;
+    const [counts, oldest] = await Promise.all([
+      webhookEvents.countByStatus(),
+      webhookEvents.oldestPending(),
+    ]);
+    const now = this.deps.clock.now();
+    return {
+      counts,
+      oldestPending:
+        oldest === null
+          ? null
+          : {
+              stripeEventId: oldest.stripeEventId,
+              type: oldest.type,
+              receivedAt: oldest.receivedAt,
+              stripeCreatedAt: oldest.stripeCreatedAt,
+            },
+      lagSeconds: oldest === null ? null : Math.max(0, secondsBetween(oldest.stripeCreatedAt, now)),
+    };
+  }
+
+  /** Events in `status`, newest first; `startingAfter` is the last id (`whevt_…`) of the previous page. */
+  async list(status: 'pending' | 'failed' | 'dead', page: PageRequest): Promise<Page<WebhookEvent>> {
+    const { limit, startingAfter } = checkPageRequest(page);
+    return await this.deps.store.repos.webhookEvents.listByStatus(status, {
+      limit,
+      startingAfter:
+        startingAfter === undefined ? undefined : parseId('webhookEvent', startingAfter, 'starting_after'),
+    });
+  }
+
+  /** Re-queues one event by its Stripe id (`evt_…`): pending, due now. NotFoundError when unknown. */
+  async replay(stripeEventId: string): Promise<WebhookEvent> {
+    const { webhookEvents } = this.deps.store.repos;
+    const event = await webhookEvents.findByStripeId(stripeEventId);
+    const requeued = event === null ? null : await webhookEvents.requeue(event.id, this.deps.clock.now());
+    if (requeued === null) {
+      throw new NotFoundError(`No such webhook event: ${stripeEventId.slice(0, 64)}.`, { param: 'id' });
+    }
+    this.deps.logger.info('webhook event re-queued', { stripeEventId, previousStatus: event?.status });
+    return requeued;
+  }
+
+  /** Re-queues every dead event; returns how many. */
+  async replayDead(): Promise<number> {
+    const count = await this.deps.store.repos.webhookEvents.requeueDead(this.deps.clock.now());
+    this.deps.logger.info('dead webhook events re-queued', { count });
+    return count;
+  }
+
+  /** One event, start to end: null when none is due; `skipped` when another worker took it over. */
+  private async processOne(): Promise<WebhookOutcome['status'] | 'skipped' | null> {
+    const claimed: { event?: WebhookEvent } = {};
+    let step: Step;
+    const fetched: FetchedSoFar = { intents: new Map(), charges: new Map() };
+    try {
+      step = await this.deps.store.transaction(async (tx) => {
+        const [event] = await tx.webhookEvents.claimDue(this.deps.clock.now(), 1);
+        if (event === undefined) {
+          return { kind: 'gone' } as const;
+        }
+        claimed.event = event;
+        return this.attempt(tx, event, NOTHING_FETCHED);
+      });
+      if (claimed.event === undefined) {
+        return null;
+      }
+      for (let round = 1; step.kind === 'fetch'; round++) {
+        if (round > MAX_FETCH_ROUNDS) {
+          throw new WebhookEventTooEarlyError(
+            `The handler still needs Stripe objects after ${round - 1} fetches.`,
+          );
+        }
+        await this.fetch(step.request, fetched);
+        const id = step.event.id;
+        step = await this.deps.store.transaction(async (tx) => {
+          const event = await tx.webhookEvents.claimById(id);
+          return event === null ? ({ kind: 'gone' } as const) : this.attempt(tx, event, fetched);
+        });
+      }
+    } catch (error) {
+      if (claimed.event === undefined) {
+        throw error; // the claim itself failed: the store is down, and the worker's loop backs off
+      }
+      return this.recordFailure(claimed.event, error);
+    }
+    if (step.kind === 'gone') {
+      return 'skipped';
+    }
+    this.report(step.event, step.status);
+    return step.status;
+  }
+
+  /** Runs the event's handler in `tx` and marks it, or leases it out while its objects are fetched. */
+  private async attempt(tx: Repositories, event: WebhookEvent, fetched: Fetched): Promise<Step> {
+    const now = this.deps.clock.now();
+    const decoded = this.deps.gateway.decodeEvent(event.payload);
+    const result: HandlerResult = await handleWebhookEvent({
+      tx,
+      event: decoded,
+      cause: { stripeEventId: event.stripeEventId },
+      now,
+      fetched,
+      logger: this.deps.logger,
+    });
+    if (result.kind === 'fetch') {
+      await tx.webhookEvents.defer(event.id, new Date(now.getTime() + FETCH_LEASE_MS));
+      return { kind: 'fetch', event, request: result.request };
+    }
+    if (result.kind === 'ignored') {
+      this.deps.logger.info('webhook event ignored', {
+        stripeEventId: event.stripeEventId,
+        type: event.type,
+        reason: result.reason,
+      });
+    }
+    this.faults.reach('webhook.in_worker_after_apply_before_mark');
+    const status = result.kind === 'ignored' ? 'ignored' : 'processed';
+    await tx.webhookEvents.markProcessed(event.id, now, status);
+    return { kind: 'done', event, status };
+  }
+
+  /** Fetches what a handler asked for, outside any transaction, into `into`. */
+  private async fetch(request: FetchRequest, into: FetchedSoFar): Promise<void> {
+    const { gateway } = this.deps;
+    await Promise.all([
+      ...request.intents.map(async (id) => into.intents.set(id, await gateway.retrieveIntent(id))),
+      ...request.charges.map(async (id) => into.charges.set(id, await gateway.retrieveCharge(id))),
+    ]);
+  }
+
+  /**
+   * Records a failed attempt in a transaction of its own (the attempt's rolled back): `failed` with the
+   * next attempt after the backoff, or `dead` after the last. Skipped when another worker has taken the
+   * event up since (its attempt count moved), so one failure is counted once.
+   */
+  private async recordFailure(event: WebhookEvent, error: unknown): Promise<'failed' | 'dead' | 'skipped'> {
+    const attempts = event.attempts + 1;
+    const dead = attempts >= this.maxAttempts;
+    const now = this.deps.clock.now();
+    const nextAttemptAt = new Date(now.getTime() + (dead ? 0 : webhookRetryDelayMs(attempts, this.backoff)));
+    const described = logFieldsOf(error);
+    const message = String(described.message).slice(0, MAX_ERROR_LENGTH);
+    const marked = await this.deps.store.transaction(async (tx) => {
+      const current = await tx.webhookEvents.claimById(event.id);
+      if (current === null || current.attempts !== event.attempts) {
+        return false;
+      }
+      await tx.webhookEvents.markFailed(event.id, { error: message, nextAttemptAt, dead });
+      return true;
+    });
+    if (!marked) {
+      return 'skipped';
+    }
+    const fields = {
+      stripeEventId: event.stripeEventId,
+      type: event.type,
+      attempts,
+      error: described,
+      ...(dead ? {} : { nextAttemptAt: nextAttemptAt.toISOString() }),
+    };
+    if (dead) {
+      this.deps.logger.error('webhook event is dead after its last attempt', fields);
+    } else {
+      this.deps.logger.warn('webhook event failed; it will be retried', fields);
+    }
+    const status = dead ? 'dead' : 'failed';
+    this.report(event, status);
+    return status;
+  }
+
+  private report(event: WebhookEvent, status: WebhookOutcome['status']): void {
+    this.deps.observe?.({
+      status,
+      type: event.type,
+      lagSeconds: Math.max(0, secondsBetween(event.stripeCreatedAt, this.deps.clock.now())),
+    });
+  }
+}
+
+function secondsBetween(from: Date, to: Date): number {
+  return (to.getTime() - from.getTime()) / 1000;
+}

@@ -1,0 +1,264 @@
+import {
+  UnknownGatewayStateError,
+  systemClock,
+  type Clock,
+  type DisputeStatus,
+  type GatewayCharge,
+  type GatewayDispute,
+  type GatewayEvent,
+  type GatewayEventObject,
+  type GatewayEvents,
+  type GatewayIntent,
+  type GatewayRefund,
+  type GatewayRefundStatus,
+  type RefundId,
+} from '../../src/index.js';
+import { MemoryGateway } from './memory-gateway.js';
+
+/** One event as Stripe would deliver it: the raw payload and what it decodes to. */
+export interface Delivery {
+  readonly stripeEventId: string;
+  readonly type: string;
+  readonly payload: string;
+}
+
+/** What the twin's retrieve calls were asked for, so tests can say "fetched" or "not fetched". */
+export interface RetrieveCall {
+  readonly method: 'retrieveCharge' | 'retrieveRefund' | 'retrieveDispute';
+  readonly id: string;
+}
+
+/**
+ * The in-memory gateway plus the GatewayEvents port (STYLE.md R2): charges, refunds and disputes held
+ * as Stripe holds them, events built from their snapshots (the payload is the decoded event as JSON,
+ * which `decodeEvent` reads back), and retrieves that answer the current state. Test-only moves
+ * (`refund`, `setRefundStatus`, `openDispute`, `setDisputeStatus`) change Stripe's state as its
+ * dashboard or the bank would.
+ */
+export class MemoryStripe extends MemoryGateway implements GatewayEvents {
+  readonly retrieves: RetrieveCall[] = [];
+  /** Called before every retrieve: a test's guard (say, "never inside a transaction"). */
+  beforeRetrieve: (method: RetrieveCall['method'] | 'retrieveIntent') => void = () => undefined;
+  private readonly charges = new Map<string, GatewayCharge>();
+  private readonly refunds = new Map<string, GatewayRefund>();
+  private readonly disputes = new Map<string, GatewayDispute>();
+  private sequenceOfObjects = 0;
+
+  constructor(private readonly stripeClock: Clock = systemClock) {
+    super(stripeClock);
+  }
+
+  /** The intent as Stripe holds it now. */
+  intent(stripePaymentIntentId: string): GatewayIntent {
+    const intent = this.allIntents().find((i) => i.stripePaymentIntentId === stripePaymentIntentId);
+    if (intent === undefined) {
+      throw new Error(`the twin holds no intent ${stripePaymentIntentId}`);
+    }
+    return intent;
+  }
+
+  /** The charge of an intent: made on first use, captured in full (Stripe charges on confirmation). */
+  chargeOf(stripePaymentIntentId: string): GatewayCharge {
+    const id = `ch_${stripePaymentIntentId}`;
+    const existing = this.charges.get(id);
+    if (existing !== undefined) {
+      return existing;
+    }
+    const intent = this.intent(stripePaymentIntentId);
+    const charge: GatewayCharge = {
+      stripeChargeId: id,
+      stripePaymentIntentId,
+      amount: intent.amount,
+      amountCaptured: intent.amount,
+      amountRefunded: 0,
+      currency: intent.currency,
+      status: 'succeeded',
+      created: this.stripeClock.now(),
+    };
+    this.charges.set(id, charge);
+    return charge;
+  }
+
+  /** Refunds part of an intent's charge, as Stripe's dashboard (or pay, with `refundId`) would. */
+  refund(
+    stripePaymentIntentId: string,
+    amount: number,
+    options: { readonly refundId?: RefundId; readonly status?: 'succeeded' | 'pending' } = {},
+  ): GatewayRefund {
+    const charge = this.chargeOf(stripePaymentIntentId);
+    if (charge.amountRefunded + amount > charge.amountCaptured) {
+      throw new Error(`refund of ${amount} exceeds what remains on ${charge.stripeChargeId}`);
+    }
+    this.charges.set(charge.stripeChargeId, { ...charge, amountRefunded: charge.amountRefunded + amount });
+    const refund: GatewayRefund = {
+      stripeRefundId: this.nextObjectId('re'),
+      stripePaymentIntentId,
+      stripeChargeId: charge.stripeChargeId,
+      amount,
+      currency: charge.currency,
+      status: options.status ?? 'succeeded',
+      reason: null,
+      failureReason: null,
+      refundId: options.refundId ?? null,
+      created: this.stripeClock.now(),
+    };
+    this.refunds.set(refund.stripeRefundId, refund);
+    return refund;
+  }
+
+  /** Moves a refund on; a failed or canceled one gives its amount back to the charge, as Stripe does. */
+  setRefundStatus(stripeRefundId: string, status: GatewayRefundStatus): GatewayRefund {
+    const refund = this.refundOf(stripeRefundId);
+    const next: GatewayRefund = {
+      ...refund,
+      status,
+      failureReason: status === 'failed' ? 'expired_or_canceled_card' : null,
+    };
+    this.refunds.set(stripeRefundId, next);
+    if ((status === 'failed' || status === 'canceled') && refund.stripeChargeId !== null) {
+      const charge = this.charges.get(refund.stripeChargeId);
+      if (charge !== undefined) {
+        this.charges.set(charge.stripeChargeId, {
+          ...charge,
+          amountRefunded: charge.amountRefunded - refund.amount,
+        });
+      }
+    }
+    return next;
+  }
+
+  /** The bank opens a dispute on an intent's charge. */
+  openDispute(stripePaymentIntentId: string, status: DisputeStatus = 'needs_response'): GatewayDispute {
+    const charge = this.chargeOf(stripePaymentIntentId);
+    const dispute: GatewayDispute = {
+      stripeDisputeId: this.nextObjectId('dp'),
+      stripeChargeId: charge.stripeChargeId,
+      stripePaymentIntentId,
+      amount: charge.amount,
+      currency: charge.currency,
+      reason: 'fraudulent',
+      status,
+      created: this.stripeClock.now(),
+    };
+    this.disputes.set(dispute.stripeDisputeId, dispute);
+    return dispute;
+  }
+
+  setDisputeStatus(stripeDisputeId: string, status: DisputeStatus): GatewayDispute {
+    const next = { ...this.disputeOf(stripeDisputeId), status };
+    this.disputes.set(stripeDisputeId, next);
+    return next;
+  }
+
+  /** An event of `type` about `object` (a snapshot), created now unless `created` says otherwise. */
+  event(type: string, object: GatewayEventObject, created: Date = this.stripeClock.now()): Delivery {
+    const stripeEventId = this.nextObjectId('evt');
+    const event: GatewayEvent = {
+      stripeEventId,
+      type,
+      apiVersion: '2026-10-28.endive',
+      livemode: false,
+      // Stripe's `created` has whole seconds.
+      created: new Date(Math.floor(created.getTime() / 1000) * 1000),
+      objectId: objectIdOf(object),
+      object,
+    };
+    return { stripeEventId, type, payload: JSON.stringify(event) };
+  }
+
+  /** An event about the intent as it is now. */
+  intentEvent(type: string, stripePaymentIntentId: string): Delivery {
+    return this.event(type, { kind: 'payment_intent', intent: this.intent(stripePaymentIntentId) });
+  }
+
+  /** A `charge.refunded` (or other charge event) about the intent's charge as it is now. */
+  chargeEvent(stripePaymentIntentId: string, type = 'charge.refunded'): Delivery {
+    return this.event(type, { kind: 'charge', charge: this.chargeOf(stripePaymentIntentId) });
+  }
+
+  refundEvent(type: string, stripeRefundId: string): Delivery {
+    return this.event(type, { kind: 'refund', refund: this.refundOf(stripeRefundId) });
+  }
+
+  disputeEvent(type: string, stripeDisputeId: string): Delivery {
+    return this.event(type, { kind: 'dispute', dispute: this.disputeOf(stripeDisputeId) });
+  }
+
+  override retrieveIntent(stripePaymentIntentId: string): Promise<GatewayIntent> {
+    this.beforeRetrieve('retrieveIntent');
+    return super.retrieveIntent(stripePaymentIntentId);
+  }
+
+  decodeEvent(payload: string): GatewayEvent {
+    try {
+      const event = JSON.parse(payload, (key, value: unknown) =>
+        key === 'created' && typeof value === 'string' ? new Date(value) : value,
+      ) as GatewayEvent;
+      if (typeof event.stripeEventId !== 'string' || typeof event.type !== 'string') {
+        throw new Error('not an event');
+      }
+      return event;
+    } catch (error) {
+      throw new UnknownGatewayStateError('The payload is not a Stripe event pay can read (twin).', {
+        cause: error,
+      });
+    }
+  }
+
+  retrieveCharge(stripeChargeId: string): Promise<GatewayCharge> {
+    this.beforeRetrieve('retrieveCharge');
+    this.retrieves.push({ method: 'retrieveCharge', id: stripeChargeId });
+    const charge = this.charges.get(stripeChargeId);
+    return charge === undefined
+      ? Promise.reject(new Error(`No such charge: ${stripeChargeId}`))
+      : Promise.resolve(charge);
+  }
+
+  retrieveRefund(stripeRefundId: string): Promise<GatewayRefund> {
+    this.beforeRetrieve('retrieveRefund');
+    this.retrieves.push({ method: 'retrieveRefund', id: stripeRefundId });
+    return Promise.resolve(this.refundOf(stripeRefundId));
+  }
+
+  retrieveDispute(stripeDisputeId: string): Promise<GatewayDispute> {
+    this.beforeRetrieve('retrieveDispute');
+    this.retrieves.push({ method: 'retrieveDispute', id: stripeDisputeId });
+    return Promise.resolve(this.disputeOf(stripeDisputeId));
+  }
+
+  private refundOf(id: string): GatewayRefund {
+    const refund = this.refunds.get(id);
+    if (refund === undefined) {
+      throw new Error(`the twin holds no refund ${id}`);
+    }
+    return refund;
+  }
+
+  private disputeOf(id: string): GatewayDispute {
+    const dispute = this.disputes.get(id);
+    if (dispute === undefined) {
+      throw new Error(`the twin holds no dispute ${id}`);
+    }
+    return dispute;
+  }
+
+  private nextObjectId(prefix: string): string {
+    this.sequenceOfObjects += 1;
+    return `${prefix}_twin${String(this.sequenceOfObjects).padStart(6, '0')}`;
+  }
+}
+
+function objectIdOf(object: GatewayEventObject): string | null {
+  switch (object.kind) {
+    case 'payment_intent':
+      return object.intent.stripePaymentIntentId;
+    case 'charge':
+      return object.charge.stripeChargeId;
+    case 'refund':
+      return object.refund.stripeRefundId;
+    case 'dispute':
+      return object.dispute.stripeDisputeId;
+    default:
+      return null;
+  }
+}
