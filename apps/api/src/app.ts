@@ -1,6 +1,6 @@
 import type { Logger } from '@pay/core';
-import type { Pay } from '@pay/runtime';
-import express, { type Express } from 'express';
+import { STRIPE_WEBHOOK_PATH, type Pay } from '@pay/runtime';
+import express, { type Express, type RequestHandler } from 'express';
 import helmet from 'helmet';
 import './locals.js';
 import { createMetrics, measureRequests, metricsHandler, type HttpMetrics } from './metrics.js';
@@ -23,12 +23,30 @@ export interface AppOptions {
   readonly metrics?: HttpMetrics;
   /** The largest JSON body accepted (a body-parser size such as `100kb`); larger ones get a 413. */
   readonly bodyLimit?: string | number;
+  /** The largest Stripe webhook delivery accepted; `1mb` by default (events carry whole objects). */
+  readonly webhookBodyLimit?: string | number;
   /**
    * Mounts more routes: called after the probes, JSON body parsing and the `/api/v1` routes, before the
    * 404 and the error middleware. Bodies sent as `application/json` are already parsed by then, and
    * anything under `/api/v1` has passed `authenticate()` and the rate limit.
    */
   readonly routes?: (app: Express) => void;
+}
+
+/**
+ * Reads the body of `POST` {@link STRIPE_WEBHOOK_PATH} (that exact spelling) as raw bytes, whatever its
+ * content type: the signature covers the bytes as sent, which a JSON parse and re-serialisation would
+ * not keep. Mounted before the JSON parser, which then leaves the already-read body alone.
+ */
+function rawWebhookBody(limit: string | number): RequestHandler {
+  const raw = express.raw({ type: () => true, limit });
+  return (req, res, next) => {
+    if (req.method === 'POST' && req.path === STRIPE_WEBHOOK_PATH) {
+      raw(req, res, next);
+      return;
+    }
+    next();
+  };
 }
 
 /**
@@ -45,6 +63,7 @@ export function createApp(options: AppOptions): Express {
   app.use(accessLog);
   app.use(measureRequests(metrics));
   app.use(helmet());
+  app.use(rawWebhookBody(options.webhookBodyLimit ?? '1mb'));
   app.use(express.json({ limit: options.bodyLimit ?? '100kb' }));
   // Card data is refused before anything else reads the request, authentication included (DESIGN.md §2.2).
   app.use(API_V1_PREFIX, rejectCardData);

@@ -2,8 +2,13 @@ import './locals.js';
 
 export { createApp } from './app.js';
 export type { AppOptions } from './app.js';
-export { createMetrics } from './metrics.js';
-export type { HttpMetrics } from './metrics.js';
+export {
+  countWebhookDelivery,
+  createMetrics,
+  observeWebhookOutcome,
+  WEBHOOK_EVENT_RESULTS,
+} from './metrics.js';
+export type { HttpMetrics, WebhookEventResult, WebhookMetrics } from './metrics.js';
 export { ERROR_TYPE, STATUS } from './errors/error-status.js';
 export type { ErrorType } from './errors/error-status.js';
 export { INTERNAL_ERROR_MESSAGE, renderPayError } from './errors/error-body.js';
@@ -54,3 +59,11 @@ export {
   SEND_PAYMENT_METHOD_INSTEAD,
   rejectCardData,
 } from './middleware/reject-card-data.js';
+export { receiveStripeWebhookRoute } from './routes/webhooks/receive-stripe-webhook.js';
+export type { WebhookRouteDeps } from './routes/webhooks/receive-stripe-webhook.js';
+export {
+  STRIPE_SIGNATURE_HEADER,
+  ZReceiveStripeWebhookResponse,
+  ZStripeEventBody,
+} from './routes/webhooks/receive-stripe-webhook.schema.js';
+export type { TReceiveStripeWebhookResponse } from './routes/webhooks/receive-stripe-webhook.schema.js';

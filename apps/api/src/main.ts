@@ -8,11 +8,12 @@ import {
   describeConfig,
   loadConfig,
   startRecoveryLoop,
+  startWebhookWorker,
   type DemoApiKeys,
   type Pay,
 } from '@pay/runtime';
 import { createApp } from './app.js';
-import { createGatewayCallHistogram, createMetrics } from './metrics.js';
+import { createGatewayCallHistogram, createMetrics, observeWebhookOutcome } from './metrics.js';
 
 // In-flight requests get this long to finish after SIGTERM before their connections are cut.
 const DRAIN_TIMEOUT_MS = 10_000;
@@ -83,6 +84,7 @@ export async function main(): Promise<void> {
   const pay = await createPay(config, {
     logger,
     observeGatewayCall: (call, seconds, outcome) => gatewayCalls.observe({ call, outcome }, seconds),
+    observeWebhook: (outcome) => observeWebhookOutcome(metrics.webhooks, outcome),
   });
   let server: Server;
   try {
@@ -124,8 +126,9 @@ export async function main(): Promise<void> {
   logger.info('pay started', { pid: process.pid, ...describeConfig(config) });
   // A signal may have come while the banner was awaited: pay is closing, start nothing more.
   if (config.worker && !stopping) {
-    // Stopped by pay.close() at shutdown, after its pass in flight ends.
+    // Both stopped by pay.close() at shutdown, after their pass in flight ends.
     startRecoveryLoop(pay);
+    startWebhookWorker(pay);
   }
 }
 

@@ -1,4 +1,5 @@
-import { PAYMENT_RESULT_KINDS } from '@pay/core';
+import { PAYMENT_RESULT_KINDS, type WebhookOutcome } from '@pay/core';
+import { WEBHOOK_REFUSAL_REASONS, type WebhookDelivery } from '@pay/runtime';
 import type { RequestHandler } from 'express';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 import { routeLabel } from './middleware/route-label.js';
@@ -14,6 +15,8 @@ export interface HttpMetrics {
   readonly rateLimited: Counter;
   /** What the payment routes answered: outcomes, replays, idempotency conflicts. */
   readonly payments: PaymentMetrics;
+  /** Webhook deliveries at the route, and events the workers of this process handled. */
+  readonly webhooks: WebhookMetrics;
 }
 
 /**
@@ -51,6 +54,7 @@ export function createMetrics(): HttpMetrics {
       registers: [registry],
     }),
     payments: createPaymentMetrics(registry),
+    webhooks: createWebhookMetrics(registry),
   };
 }
 
@@ -130,4 +134,81 @@ function createPaymentMetrics(registry: Registry): PaymentMetrics {
     metrics.idempotencyConflicts.inc({ code }, 0);
   }
   return metrics;
+}
+
+/** The `result` label of `pay_webhook_events_total`: what the route and the workers did with an event. */
+export const WEBHOOK_EVENT_RESULTS = [
+  'received',
+  'verified',
+  'rejected',
+  'duplicate',
+  'processed',
+  'ignored',
+  'failed',
+  'dead',
+] as const;
+export type WebhookEventResult = (typeof WEBHOOK_EVENT_RESULTS)[number];
+
+/**
+ * `pay_webhook_events_total{result,reason}`: deliveries `received` at the route, `verified` and stored,
+ * `duplicate` (already stored: nothing changed), `rejected` with a `reason` (a rising
+ * `signature_mismatch` is a wrong secret or a forger); and events the workers `processed`, `ignored`
+ * (types pay does not handle), `failed` (to be retried) or sent to the dead letters (`dead`).
+ * `pay_webhook_lag_seconds`: from Stripe's `created` to applied, for every event a worker finished.
+ */
+export interface WebhookMetrics {
+  readonly events: Counter<'result' | 'reason'>;
+  readonly lag: Histogram;
+}
+
+function createWebhookMetrics(registry: Registry): WebhookMetrics {
+  const metrics: WebhookMetrics = {
+    events: new Counter({
+      name: 'pay_webhook_events_total',
+      help: 'Stripe webhook events, by result: received, verified, rejected (with reason), duplicate; processed, ignored, failed, dead (workers)',
+      labelNames: ['result', 'reason'] as const,
+      registers: [registry],
+    }),
+    lag: new Histogram({
+      name: 'pay_webhook_lag_seconds',
+      help: "Seconds from a Stripe event's created time to pay having applied (or ignored) it",
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 21600, 86400],
+      registers: [registry],
+    }),
+  };
+  for (const result of WEBHOOK_EVENT_RESULTS) {
+    if (result !== 'rejected') {
+      metrics.events.inc({ result }, 0);
+    }
+  }
+  for (const reason of WEBHOOK_REFUSAL_REASONS) {
+    metrics.events.inc({ result: 'rejected', reason }, 0);
+  }
+  return metrics;
+}
+
+/**
+ * Counts what became of a delivery: verified (and maybe duplicate) or rejected. `received` is counted
+ * before, so a delivery that could not be stored (a 503) still shows as received and nothing else.
+ */
+export function countWebhookDelivery(metrics: WebhookMetrics, delivery: WebhookDelivery): void {
+  if (delivery.kind === 'rejected') {
+    metrics.events.inc({ result: 'rejected', reason: delivery.reason });
+    return;
+  }
+  metrics.events.inc({ result: 'verified' });
+  if (!delivery.inserted) {
+    metrics.events.inc({ result: 'duplicate' });
+  }
+}
+
+/**
+ * Counts one event a worker handled, and its lag when it is done with (`processed` or `ignored`):
+ * what createPay's `observeWebhook` is given in the API process.
+ */
+export function observeWebhookOutcome(metrics: WebhookMetrics, outcome: WebhookOutcome): void {
+  metrics.events.inc({ result: outcome.status });
+  if (outcome.status === 'processed' || outcome.status === 'ignored') {
+    metrics.lag.observe(Math.max(0, outcome.lagSeconds));
+  }
 }

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import type { IssuedApiKey } from '@pay/core';
 import { createTestDatabase, type TestDatabase } from '@pay/db/testing';
 import { STRIPE_WEBHOOK_PATH, type Pay } from '@pay/runtime';
@@ -29,10 +30,6 @@ describe('card data is refused (RELIABILITY.md F1)', () => {
         a.post('/api/v1/test/echo', (req, res) => {
           handled.push(req.path);
           res.json({ account: authenticated(res).accountId });
-        });
-        a.post(STRIPE_WEBHOOK_PATH, (req, res) => {
-          handled.push(req.path);
-          res.json({ received: true });
         });
       },
     });
@@ -126,11 +123,29 @@ describe('card data is refused (RELIABILITY.md F1)', () => {
   });
 
   it("does not check Stripe's signed webhook deliveries", async () => {
+    // Signed as Stripe signs, with the secret pay gave its in-process sandbox.
+    const [secret = ''] = (await pay.stripe()).webhookSecrets;
+    const t = Math.floor(Date.now() / 1000);
+    const body = JSON.stringify({
+      id: 'evt_card_data_exempt',
+      object: 'event',
+      type: 'customer.updated',
+      created: t,
+      livemode: false,
+      api_version: null,
+      data: {
+        object: { id: 'cus_1', object: 'customer', card: { fingerprint: 'x' }, note: '4242424242424242' },
+      },
+    });
+    const signature = createHmac('sha256', secret).update(`${t}.${body}`, 'utf8').digest('hex');
     const res = await request(app)
       .post(STRIPE_WEBHOOK_PATH)
-      .send({ data: { object: { card: { fingerprint: 'x' }, note: '4242424242424242' } } });
+      .set('Content-Type', 'application/json')
+      .set('Stripe-Signature', `t=${t},v1=${signature}`)
+      .send(body);
     expect(summary(res)).toEqual({ status: 200, body: { received: true } });
-    expect(handled).toEqual([STRIPE_WEBHOOK_PATH]);
+    const stored = await pay.store.repos.webhookEvents.findByStripeId('evt_card_data_exempt');
+    expect(stored?.payload).toBe(body);
   });
 
   it('writes no canary to any log line, access or error', async () => {

@@ -161,6 +161,7 @@ describe('the OpenAPI document', () => {
       'GET /api/v1/payments/{id}/return',
       'GET /healthz',
       'GET /readyz',
+      'POST /api/v1/webhooks/stripe',
     ]);
   });
 

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { ConfigurationError } from '@pay/core';
+import { ConfigurationError, DEFAULT_WEBHOOK_MAX_ATTEMPTS } from '@pay/core';
 import {
   SECRET_VARIABLES,
   ZPayEnv,
@@ -56,6 +56,8 @@ export interface PayConfig {
   readonly rateLimit: number;
   /** `PAY_WORKER`: run the worker in the API process. */
   readonly worker: boolean;
+  /** `PAY_WEBHOOK_MAX_ATTEMPTS`: attempts at applying a webhook event before it is `dead` (core's default, 8). */
+  readonly webhookMaxAttempts: number;
   /** `PAY_MODE`: `embedded` allows the embedded default in production. */
   readonly payMode: 'embedded' | undefined;
   /** `PAY_LOG_LEVEL`. */
@@ -130,6 +132,7 @@ function buildConfig(env: TPayEnv): PayConfig {
     refundSubscriptionPolicy: env.PAY_REFUND_SUBSCRIPTION_POLICY ?? 'cancel_now',
     rateLimit: env.PAY_RATE_LIMIT ?? 600,
     worker: env.PAY_WORKER ?? true,
+    webhookMaxAttempts: env.PAY_WEBHOOK_MAX_ATTEMPTS ?? DEFAULT_WEBHOOK_MAX_ATTEMPTS,
     payMode: env.PAY_MODE,
     logLevel: env.PAY_LOG_LEVEL ?? 'info',
     // Crash points exist for the reliability battery only; a production process must never arm one.

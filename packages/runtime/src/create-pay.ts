@@ -2,16 +2,17 @@ import {
   systemClock,
   type GatewayCallName,
   type Logger,
-  type PaymentGateway,
   type PaymentId,
   type Store,
+  type WebhookOutcome,
 } from '@pay/core';
 import { connectPostgres, migratePostgres, type Database } from '@pay/db';
+import { decodeStripeEvent } from '@pay/stripe-adapter';
 import type { PayConfig, PayMode } from './config.js';
 import { seedEmbeddedDemo, type DemoApiKeys, type EmbeddedSeed } from './embedded-seed.js';
 import { openEmbeddedClient, openEmbeddedService } from './embedded.js';
 import { faultPointsFrom } from './faults.js';
-import { gatewayFor, lazyGateway } from './gateway.js';
+import { gatewayFor, lazyGateway, type StripeGateway } from './gateway.js';
 import { createLogger } from './logger.js';
 import { createServices, type PayServices } from './services.js';
 import { openStripe, type StripeConnection } from './stripe-connection.js';
@@ -33,6 +34,11 @@ export interface CreatePayOptions {
    * (`error` includes declines thrown as errors and timeouts): the API feeds a histogram with it.
    */
   readonly observeGatewayCall?: (call: GatewayCallName, seconds: number, outcome: 'ok' | 'error') => void;
+  /**
+   * Told what became of every webhook event a worker of this process handled (status, type, and the
+   * seconds from Stripe's `created` to now): the API feeds its webhook counters and lag histogram.
+   */
+  readonly observeWebhook?: (outcome: WebhookOutcome) => void;
 }
 
 /** pay, wired: configuration, logger, database and its store. Both apps get theirs from {@link createPay}. */
@@ -49,10 +55,10 @@ export interface Pay {
   /** Core's services over `store`: what routes and commands call. */
   readonly services: PayServices;
   /**
-   * The payment gateway the services use. The API's talks to the Stripe opened at start; the CLI's
-   * opens Stripe on its first call.
+   * The gateway the services use: payments, and events for the webhook inbox. The API's talks to the
+   * Stripe opened at start; the CLI's opens Stripe on its first call.
    */
-  readonly gateway: PaymentGateway;
+  readonly gateway: StripeGateway;
   /** What the embedded demo seed found or made (API role, embedded only), without key secrets. */
   readonly embeddedSeed: Omit<EmbeddedSeed, 'issuedKeys'> | null;
   /**
@@ -115,8 +121,16 @@ export async function createPay(config: PayConfig, options: CreatePayOptions = {
     apiStripe === undefined ? (cliStripe ??= openStripe(config, 'cli', logger)) : Promise.resolve(apiStripe);
   const gateway =
     apiStripe === undefined
-      ? lazyGateway(async () => gatewayFor(await stripe(), config))
+      ? lazyGateway(async () => gatewayFor(await stripe(), config), decodeStripeEvent)
       : gatewayFor(apiStripe, config);
+  // The API's are those of the Stripe it opened (the embedded sandbox's generated secret included).
+  const webhookSecrets = apiStripe?.webhookSecrets ?? config.webhookSecrets;
+  if (role === 'api' && webhookSecrets.length === 0) {
+    logger.error(
+      'no webhook signing secret: every Stripe delivery will be refused with a 400 until STRIPE_WEBHOOK_SECRETS is set',
+    );
+  }
+  const faults = faultPointsFrom(config, logger);
   const services = createServices({
     store: db.store,
     clock: systemClock,
@@ -125,10 +139,18 @@ export async function createPay(config: PayConfig, options: CreatePayOptions = {
       logger,
       threeDSecureReturnUrl: (id: PaymentId) => `${config.apiBaseUrl}/api/v1/payments/${id}/return`,
       returnUrlOrigins: config.returnUrlOrigins,
-      faults: faultPointsFrom(config, logger),
+      faults,
       ...(options.observeGatewayCall === undefined ? {} : { observeGatewayCall: options.observeGatewayCall }),
     },
     rateLimit: { limitPerMinute: config.rateLimit, logger },
+    webhooks: {
+      gateway,
+      logger: logger.child({ component: 'webhooks' }),
+      maxAttempts: config.webhookMaxAttempts,
+      faults,
+      ...(options.observeWebhook === undefined ? {} : { observe: options.observeWebhook }),
+    },
+    webhookSecrets,
   });
   let embeddedSeed: EmbeddedSeed | null = null;
   if (role === 'api' && config.database.kind === 'embedded') {

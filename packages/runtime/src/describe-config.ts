@@ -25,6 +25,7 @@ export interface ConfigSummary {
   readonly refundSubscriptionPolicy: string;
   readonly rateLimit: number;
   readonly worker: boolean;
+  readonly webhookMaxAttempts: number;
   readonly logLevel: string;
   readonly faults: readonly string[];
 }
@@ -53,6 +54,7 @@ export function describeConfig(config: PayConfig): ConfigSummary {
     refundSubscriptionPolicy: config.refundSubscriptionPolicy,
     rateLimit: config.rateLimit,
     worker: config.worker,
+    webhookMaxAttempts: config.webhookMaxAttempts,
     logLevel: config.logLevel,
     faults: config.faults,
   };

@@ -7,19 +7,27 @@ import type {
   CreateGatewayCustomerInput,
   CreateIntentInput,
   FindIntentInput,
+  GatewayCharge,
   GatewayCustomer,
+  GatewayDispute,
+  GatewayEvent,
+  GatewayEvents,
   GatewayIntent,
+  GatewayRefund,
   PaymentGateway,
 } from '@pay/core';
 import { createStripeGateway } from '@pay/stripe-adapter';
 import type { PayConfig } from './config.js';
 import type { StripeConnection } from './stripe-connection.js';
 
+/** Everything pay asks of Stripe: the payment calls and, for the webhook inbox, events and their objects. */
+export type StripeGateway = PaymentGateway & GatewayEvents;
+
 /** The gateway on an open Stripe connection, as patient as `PAY_STRIPE_TIMEOUT_MS` and `…_MAX_NETWORK_RETRIES` say. */
 export function gatewayFor(
   connection: StripeConnection,
   config: Pick<PayConfig, 'stripeTimeoutMs' | 'stripeMaxNetworkRetries'>,
-): PaymentGateway {
+): StripeGateway {
   return createStripeGateway({
     secretKey: connection.secretKey,
     host: connection.host,
@@ -33,11 +41,15 @@ export function gatewayFor(
 /**
  * A gateway that opens Stripe on its first call: the CLI's, so that a command which never pays (most
  * of them) starts no sandbox. `open` is called once; a failure to open is thrown to that call and
- * retried by the next one.
+ * retried by the next one. Decoding an event needs no connection and is synchronous, so it is
+ * `decodeEvent`'s, given up front (`decodeStripeEvent`).
  */
-export function lazyGateway(open: () => Promise<PaymentGateway>): PaymentGateway {
-  let opening: Promise<PaymentGateway> | undefined;
-  const gateway = (): Promise<PaymentGateway> =>
+export function lazyGateway(
+  open: () => Promise<StripeGateway>,
+  decodeEvent: (payload: string) => GatewayEvent,
+): StripeGateway {
+  let opening: Promise<StripeGateway> | undefined;
+  const gateway = (): Promise<StripeGateway> =>
     (opening ??= open().catch((error: unknown) => {
       opening = undefined;
       throw error;
@@ -57,5 +69,12 @@ export function lazyGateway(open: () => Promise<PaymentGateway>): PaymentGateway
       (await gateway()).findIntentByPaymentId(input),
     cancelIntent: async (input: CancelIntentInput): Promise<GatewayIntent> =>
       (await gateway()).cancelIntent(input),
+    decodeEvent,
+    retrieveCharge: async (stripeChargeId: string): Promise<GatewayCharge> =>
+      (await gateway()).retrieveCharge(stripeChargeId),
+    retrieveRefund: async (stripeRefundId: string): Promise<GatewayRefund> =>
+      (await gateway()).retrieveRefund(stripeRefundId),
+    retrieveDispute: async (stripeDisputeId: string): Promise<GatewayDispute> =>
+      (await gateway()).retrieveDispute(stripeDisputeId),
   };
 }

@@ -30,5 +30,27 @@ export type { DemoApiKeys, EmbeddedSeed } from './embedded-seed.js';
 export { faultPointsFrom, killProcess } from './faults.js';
 export type { CrashProcess } from './faults.js';
 export { gatewayFor, lazyGateway } from './gateway.js';
+export type { StripeGateway } from './gateway.js';
 export { DEFAULT_RECOVERY_INTERVAL_MS, startRecoveryLoop } from './recovery-loop.js';
 export type { RecoveryLoop, RecoveryLoopHost, RecoveryLoopOptions } from './recovery-loop.js';
+export {
+  checkWebhookSignature,
+  createWebhookInbox,
+  receiveWebhookDelivery,
+  WEBHOOK_REFUSAL_REASONS,
+} from './webhook-delivery.js';
+export type {
+  WebhookDelivery,
+  WebhookInbox,
+  WebhookRefusal,
+  WebhookRefusalReason,
+  WebhookSignatureCheck,
+  WebhookSignatureOptions,
+} from './webhook-delivery.js';
+export {
+  DEFAULT_WEBHOOK_BATCH,
+  DEFAULT_WEBHOOK_IDLE_MS,
+  handledCount,
+  startWebhookWorker,
+} from './webhook-worker.js';
+export type { WebhookWorker, WebhookWorkerHost, WebhookWorkerOptions } from './webhook-worker.js';

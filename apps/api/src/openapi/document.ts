@@ -40,6 +40,10 @@ const TAGS = [
       'Taking a subscription payment (idempotent, with 3-D Secure when the card needs it) and reading payments.',
   },
   { name: 'plans', description: 'What a customer can subscribe to, with its price.' },
+  {
+    name: 'webhooks',
+    description: 'Where Stripe delivers its events: signed, stored durably, then applied by the workers.',
+  },
   { name: 'probes', description: 'Liveness and readiness, for orchestrators; no key needed.' },
   { name: 'meta', description: 'This document.' },
 ];
@@ -186,8 +190,26 @@ function answers(spec: RouteSpec): JsonObject {
   return byStatus;
 }
 
-function operation(spec: RouteSpec): JsonObject {
+function requestBody(spec: RouteSpec): JsonObject | undefined {
   const { body } = spec.request;
+  if (body !== undefined) {
+    return {
+      required: true,
+      content: { 'application/json': { schema: toJsonSchema(strictInput(body), 'input') } },
+    };
+  }
+  if (spec.rawBody !== undefined) {
+    return {
+      required: true,
+      description: spec.rawBody.description,
+      content: { 'application/json': { schema: toJsonSchema(spec.rawBody.schema, 'input') } },
+    };
+  }
+  return undefined;
+}
+
+function operation(spec: RouteSpec): JsonObject {
+  const body = requestBody(spec);
   return {
     operationId: spec.operationId,
     summary: spec.summary,
@@ -196,14 +218,7 @@ function operation(spec: RouteSpec): JsonObject {
     // An empty list lifts the document-wide bearer requirement.
     ...(spec.auth === 'none' ? { security: [] } : {}),
     parameters: [...parameters(spec), ...headerParameters(spec)],
-    ...(body === undefined
-      ? {}
-      : {
-          requestBody: {
-            required: true,
-            content: { 'application/json': { schema: toJsonSchema(strictInput(body), 'input') } },
-          },
-        }),
+    ...(body === undefined ? {} : { requestBody: body }),
     responses: withoutClash(spec, answers(spec), errorResponses(spec)),
   };
 }

@@ -8,6 +8,7 @@ import { paymentReturnRoute } from './payments/payment-return.js';
 import { getPlanRoute } from './plans/get-plan.js';
 import { listPlansRoute } from './plans/list-plans.js';
 import type { RouteSpec } from './route.js';
+import { receiveStripeWebhookRoute } from './webhooks/receive-stripe-webhook.js';
 
 /** Every route of `/api/v1`, in mounting order. A route added here is mounted and documented. */
 export const API_V1_ROUTES = [
@@ -17,6 +18,7 @@ export const API_V1_ROUTES = [
   listPaymentsRoute,
   getPaymentRoute,
   paymentReturnRoute,
+  receiveStripeWebhookRoute,
   openApiRoute,
 ] as const;
 

@@ -62,6 +62,12 @@ export interface RouteSpec<S extends InputSchemas = InputSchemas, R extends z.Zo
   readonly auth: 'bearer' | 'none';
   readonly request: S;
   /**
+   * A body the handler reads as raw bytes (`req.body`, a Buffer) instead of validated JSON: the Stripe
+   * webhook, whose signature covers the exact bytes. The app must mount a raw parser for the route's
+   * path; `schema` only documents what the bytes hold.
+   */
+  readonly rawBody?: { readonly description: string; readonly schema: z.ZodType };
+  /**
    * Request headers the handler reads itself (validate() checks only params, query and body), for the
    * document: `Idempotency-Key`.
    */
@@ -235,7 +241,8 @@ export function mountRoutes<D>(router: Router, routes: readonly RouteDefinition<
  * counters cannot be reached), and `internal_error` for a bug anywhere.
  */
 export function impliedErrors(spec: RouteSpec): PayErrorCode[] {
-  const { body, params, query } = spec.request;
+  const { params, query } = spec.request;
+  const body = spec.request.body ?? spec.rawBody;
   return [
     ...(body !== undefined || params !== undefined || query !== undefined
       ? ['invalid_request' as const]

@@ -1,6 +1,6 @@
 import type { PaymentService, PlanService } from '@pay/core';
-import type { PayServices } from '@pay/runtime';
-import type { HttpMetrics, PaymentMetrics } from '../metrics.js';
+import type { PayServices, WebhookInbox } from '@pay/runtime';
+import type { HttpMetrics, PaymentMetrics, WebhookMetrics } from '../metrics.js';
 import { Router } from 'express';
 import { buildOpenApiDocument, type OpenApiDocument } from '../openapi/document.js';
 import { API_V1_ROUTES } from './catalog.js';
@@ -12,6 +12,8 @@ export interface ApiV1Deps extends OpenApiDeps {
   readonly plans: PlanService;
   readonly payments: PaymentService;
   readonly paymentMetrics: PaymentMetrics;
+  readonly webhookInbox: WebhookInbox;
+  readonly webhookMetrics: WebhookMetrics;
 }
 
 /**
@@ -27,6 +29,8 @@ export function apiV1Router(services: PayServices, metrics: HttpMetrics): Router
     plans: services.plans,
     payments: services.payments,
     paymentMetrics: metrics.payments,
+    webhookInbox: services.webhookInbox,
+    webhookMetrics: metrics.webhooks,
     openApiDocument,
   });
   return router;

@@ -1,0 +1,119 @@
+import { Flags } from '@oclif/core';
+import type { RecoveryReport, WebhookBatchReport } from '@pay/core';
+import {
+  DEFAULT_RECOVERY_INTERVAL_MS,
+  DEFAULT_WEBHOOK_IDLE_MS,
+  handledCount,
+  startRecoveryLoop,
+  startWebhookWorker,
+  type Pay,
+} from '@pay/runtime';
+import { BaseCommand } from '../base-command.js';
+
+/** The `--json` shape of `pay worker --once`: what the pass did. */
+export interface WorkerOnceView {
+  webhooks: { processed: number; ignored: number; failed: number; dead: number };
+  recovery: { keys_resumed: number; payments_resolved: number; keys_reaped: number; failures: number };
+}
+
+/** The `--json` shape of `pay worker` after a signal stopped it. */
+export interface WorkerStoppedView {
+  stopped: NodeJS.Signals;
+}
+
+/** Events one `processDue` call may take in `--once`, so a huge backlog is still worked in bounded steps. */
+const ONCE_BATCH = 500;
+
+export default class Worker extends BaseCommand<WorkerOnceView | WorkerStoppedView> {
+  static override description =
+    "Run pay's background work in the foreground: the webhook worker (applies stored Stripe events, " +
+    'retrying failures with backoff) and the payment recovery loop, until SIGTERM or SIGINT, which let the ' +
+    'pass in flight finish. Any number of workers may run side by side, here and in the API (PAY_WORKER): ' +
+    'each event is claimed by one of them. With --once, apply every event due now, run one recovery pass, ' +
+    'and exit 0.';
+
+  static override examples = ['<%= config.bin %> worker', '<%= config.bin %> worker --once --json'];
+
+  static override flags = {
+    once: Flags.boolean({ description: 'Apply what is due now, run one recovery pass, and exit' }),
+    'idle-ms': Flags.integer({
+      min: 10,
+      max: 60_000,
+      default: DEFAULT_WEBHOOK_IDLE_MS,
+      description: 'How long the webhook worker waits when no event was due, in ms',
+    }),
+    'recovery-interval-ms': Flags.integer({
+      min: 1_000,
+      default: DEFAULT_RECOVERY_INTERVAL_MS,
+      description: 'The pause between payment recovery passes, in ms',
+    }),
+  };
+
+  async run(): Promise<WorkerOnceView | WorkerStoppedView> {
+    const { flags } = await this.parse(Worker);
+    const pay = await this.pay();
+    if (flags.once) {
+      const view = await runOnce(pay);
+      const { processed, ignored, failed, dead } = view.webhooks;
+      this.log(
+        `Webhook events: ${processed} processed, ${ignored} ignored, ${failed} failed (retried later), ${dead} dead. ` +
+          `Recovery: ${view.recovery.payments_resolved} payments resolved, ${view.recovery.keys_resumed} keys resumed, ` +
+          `${view.recovery.failures} left for a later pass.`,
+      );
+      return view;
+    }
+    // Wait for the signal before starting, so one arriving during start-up is not missed.
+    const signal = nextStopSignal();
+    startWebhookWorker(pay, { idleMs: flags['idle-ms'] });
+    startRecoveryLoop(pay, { intervalMs: flags['recovery-interval-ms'] });
+    pay.logger.info('pay worker started', { pid: process.pid, mode: pay.modeLabel });
+    const stopped = await signal;
+    pay.logger.info('pay worker stopping', { signal: stopped });
+    // BaseCommand's finally closes pay, which stops both loops after their pass in flight.
+    return { stopped };
+  }
+}
+
+/** Drains what is due (batch after batch, until a pass finds nothing), then one recovery pass. */
+async function runOnce(pay: Pay): Promise<WorkerOnceView> {
+  const total: { -readonly [K in keyof WebhookBatchReport]: number } = {
+    processed: 0,
+    ignored: 0,
+    failed: 0,
+    dead: 0,
+  };
+  for (;;) {
+    const report = await pay.services.webhooks.processDue({ limit: ONCE_BATCH });
+    total.processed += report.processed;
+    total.ignored += report.ignored;
+    total.failed += report.failed;
+    total.dead += report.dead;
+    // A failed event is due again only after its backoff, so this ends even when every event fails.
+    if (handledCount(report) < ONCE_BATCH) {
+      break;
+    }
+  }
+  const recovery: RecoveryReport = await pay.services.payments.recover();
+  return {
+    webhooks: total,
+    recovery: {
+      keys_resumed: recovery.keysResumed,
+      payments_resolved: recovery.paymentsResolved,
+      keys_reaped: recovery.keysReaped,
+      failures: recovery.failures.length,
+    },
+  };
+}
+
+/** Resolves with the first SIGTERM or SIGINT, and stops listening for them. */
+function nextStopSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      resolve(signal);
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+}
