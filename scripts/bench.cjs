@@ -6,7 +6,7 @@
  *
  * A benchmark is an entry of BENCHMARKS: a name and a function that runs it and returns its result in
  * the shape of apps/api/bench/summary.cjs (settings, figures, levels with runs and summary, extra).
- * Later benchmarks (pgbench ceilings, webhooks) are new entries.
+ * Later benchmarks (pgbench ceilings) are new entries.
  *
  * Figures are reported, never judged: the exit code is non-zero only when a benchmark could not run
  * (the report is written anyway, with the error in its place).
@@ -148,9 +148,30 @@ async function apiPayments() {
   }
 }
 
+/**
+ * apps/api/bench/webhooks.cjs: acks at each level (BENCH_RUNS runs) and the drain of a backlog with
+ * 1 and 2 workers; BENCH_WEBHOOK_BACKLOG and BENCH_WEBHOOK_WORKERS pass through from the environment.
+ */
+async function apiWebhooks() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pay-bench-'));
+  try {
+    const json = path.join(dir, 'api-webhooks.json');
+    await runNode(path.join(ROOT, 'apps/api/bench/webhooks.cjs'), {
+      BENCH_DURATION_S: DURATION_S,
+      BENCH_RUNS: String(RUNS),
+      BENCH_CONCURRENCY: CONCURRENCY,
+      BENCH_JSON: json,
+    });
+    return readJson(json);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 const BENCHMARKS = [
   { name: 'stripe-sandbox/create-confirm', run: sandboxCreateConfirm },
   { name: 'api/payments', run: apiPayments },
+  { name: 'api/webhooks', run: apiWebhooks },
 ];
 
 function readJson(file) {
@@ -261,7 +282,10 @@ async function main() {
     machine: machineInfo,
     versions: {
       node: process.version,
-      postgres: payments?.environment?.postgres_version ?? null,
+      // From whichever benchmark ran on PostgreSQL (`--only` may have left out the payments one).
+      postgres:
+        benchmarks.find((b) => b.environment?.postgres_version !== undefined)?.environment.postgres_version ??
+        null,
       stripe_sdk: stripeSdkVersion(),
       pay: payVersions(),
       git: gitCommit(),
@@ -289,6 +313,11 @@ async function main() {
     process.stdout.write(
       `\nAPI peak RSS (VmHWM): ${rss === null ? 'n/a' : `${(rss / 2 ** 20).toFixed(0)} MiB`}\n`,
     );
+  }
+  const webhooks = benchmarks.find((b) => b.name === 'api/webhooks');
+  if (webhooks?.extra?.drain !== undefined) {
+    const { drainLines } = require(path.join(ROOT, 'apps/api/bench/webhooks.cjs'));
+    process.stdout.write(`\n${drainLines(webhooks).join('\n')}\n`);
   }
   process.stdout.write(`\nreport: ${path.relative(process.cwd(), file) || file}\n`);
   return benchmarks.some((b) => b.error !== undefined) ? 1 : 0;

@@ -20,6 +20,7 @@ const path = require('node:path');
 
 const ROOT = path.resolve(__dirname, '..');
 const MAIN = path.join(ROOT, 'apps/api/dist/main.js');
+const CLI = path.join(ROOT, 'apps/cli/bin/run.js');
 const CHROMIUM = process.env.PAY_CHROMIUM || '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
   '--headless',
@@ -38,6 +39,8 @@ const RETURN_URL = `${SHOP_ORIGIN}/demo/done?order=demo-3ds`;
 const START_TIMEOUT_MS = 120_000;
 const REQUEST_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 20_000;
+// How long the webhook scenario waits for Stripe's events to reach pay and be handled: a hang guard.
+const WEBHOOK_TIMEOUT_MS = 60_000;
 
 const MARK = { passed: '✓', failed: '✗', skipped: '○' };
 
@@ -74,19 +77,23 @@ function freePort() {
 }
 
 /**
- * Starts the service on the embedded default: only PATH, HOME and TMPDIR of this environment go along,
- * so a DATABASE_URL or STRIPE_SECRET_KEY set in the caller's shell never points the demo elsewhere.
+ * The environment of the service and of the CLI run beside it: only PATH, HOME and TMPDIR of this
+ * environment go along, so a DATABASE_URL or STRIPE_SECRET_KEY set in the caller's shell never points
+ * the demo elsewhere.
  */
-function startService(dataDir, port) {
-  const env = {
+function embeddedEnv(dataDir) {
+  return {
     PATH: process.env.PATH || '',
     HOME: process.env.HOME || os.homedir(),
     ...(process.env.TMPDIR ? { TMPDIR: process.env.TMPDIR } : {}),
     PAY_DATA_DIR: dataDir,
-    PORT: String(port),
-    PAY_RETURN_URL_ORIGINS: SHOP_ORIGIN,
     PAY_LOG_LEVEL: 'warn',
   };
+}
+
+/** Starts the service on the embedded default. */
+function startService(dataDir, port) {
+  const env = { ...embeddedEnv(dataDir), PORT: String(port), PAY_RETURN_URL_ORIGINS: SHOP_ORIGIN };
   const child = spawn(process.execPath, [MAIN], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const service = { child, stdout: '', stderr: '', exitCode: undefined };
   child.stdout.on('data', (chunk) => (service.stdout += chunk.toString()));
@@ -207,6 +214,7 @@ async function successfulPayment(ctx) {
   const res = await createPayment(ctx, 'pm_card_visa');
   expectThat(res.status === 201 && res.body.status === 'succeeded', 'expected 201 succeeded', res);
   await expectStored(ctx, res.body.id, 'succeeded');
+  ctx.succeededPaymentId = res.body.id;
   return `succeeded: ${res.body.id}, ${res.body.amount} ${res.body.currency} (minor units)`;
 }
 
@@ -319,11 +327,114 @@ async function threeDSecure(ctx) {
   return `succeeded: ${res.body.id}, ${how}, redirected to ${returned.href}`;
 }
 
+/** `pay <args> --json` against the running demo service (the CLI reaches it through its data folder). */
+function payCli(ctx, args) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args, '--json'], {
+      cwd: ROOT,
+      env: embeddedEnv(ctx.dataDir),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), REQUEST_TIMEOUT_MS);
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** The embedded sandbox's own key, from @pay/runtime: its events are listed with it. */
+function embeddedSandboxKey() {
+  return require(require.resolve('@pay/runtime', { paths: [path.join(ROOT, 'apps/api')] }))
+    .SANDBOX_SECRET_KEY;
+}
+
+async function sandboxGet(ctx, route, key) {
+  const res = await fetch(`${ctx.sandbox}${route}`, {
+    headers: key === undefined ? {} : { Authorization: `Bearer ${key}` },
+    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+  });
+  expectThat(res.ok, `GET ${route} at the sandbox answered ${res.status}`);
+  return res.json();
+}
+
+/** The payment's `payment_intent.succeeded` and `charge.succeeded` events at Stripe (the sandbox). */
+async function eventsOfPayment(ctx, paymentId) {
+  const key = embeddedSandboxKey();
+  const query = 'limit=100&types[0]=payment_intent.succeeded&types[1]=charge.succeeded';
+  const { data } = await sandboxGet(ctx, `/v1/events?${query}`, key);
+  const intent = data.find(
+    (e) =>
+      e.type === 'payment_intent.succeeded' && (e.data.object.metadata || {}).pay_payment_id === paymentId,
+  );
+  expectThat(intent !== undefined, `the sandbox has no payment_intent.succeeded event for ${paymentId}`);
+  const charge = data.find(
+    (e) => e.type === 'charge.succeeded' && e.data.object.payment_intent === intent.data.object.id,
+  );
+  expectThat(charge !== undefined, `the sandbox has no charge.succeeded event for ${intent.data.object.id}`);
+  return [intent, charge];
+}
+
+/**
+ * After the successful payment: Stripe (the embedded sandbox, at the endpoint the service registered
+ * for itself) delivers its `payment_intent.succeeded` and `charge.succeeded`; pay verifies and stores
+ * each (the 2xx in the sandbox's delivery log says so), and its in-process worker handles them:
+ * `pay webhook-status --json` on the demo's data folder shows nothing pending, failed or dead.
+ */
+async function webhookProcessing(ctx) {
+  let paymentId = ctx.succeededPaymentId;
+  if (paymentId === undefined) {
+    const res = await createPayment(ctx, 'pm_card_visa');
+    expectThat(res.status === 201 && res.body.status === 'succeeded', 'expected 201 succeeded', res);
+    paymentId = res.body.id;
+  }
+  const events = await eventsOfPayment(ctx, paymentId);
+  const deadline = Date.now() + WEBHOOK_TIMEOUT_MS;
+  let last = 'nothing yet';
+  for (;;) {
+    const delivered = [];
+    for (const event of events) {
+      const log = await sandboxGet(
+        ctx,
+        `/_sandbox/webhooks/deliveries?event=${encodeURIComponent(event.id)}`,
+      );
+      delivered.push(log.data.some((attempt) => attempt.succeeded));
+    }
+    const status = await payCli(ctx, ['webhook-status']);
+    let view;
+    try {
+      view = JSON.parse(status.stdout);
+    } catch {
+      throw new ScenarioFailure(
+        `pay webhook-status --json printed no JSON (exit ${status.code}): ${status.stderr.trim()}`,
+      );
+    }
+    const c = view.counts;
+    last = `delivered ${delivered.filter(Boolean).length} of ${events.length}; inbox ${JSON.stringify(c)}`;
+    if (delivered.every(Boolean) && c.pending === 0 && c.failed === 0) {
+      expectThat(c.dead === 0, `webhook events are dead: ${JSON.stringify(c)}`);
+      return (
+        `${events.map((e) => e.type).join(' and ')} of ${paymentId} delivered, verified and handled; ` +
+        `inbox: ${c.processed} processed, ${c.ignored} ignored, 0 pending, 0 failed, 0 dead`
+      );
+    }
+    if (Date.now() > deadline) {
+      throw new ScenarioFailure(`the events were not handled within ${WEBHOOK_TIMEOUT_MS / 1000} s: ${last}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
 const SCENARIOS = [
   { name: 'successful payment (pm_card_visa)', run: successfulPayment },
   { name: 'declined payment (pm_card_chargeDeclinedInsufficientFunds)', run: declinedPayment },
   { name: '3-D Secure (pm_card_threeDSecure2Required)', run: threeDSecure },
-  { name: 'webhook processing', unavailable: 'not yet available (issue 5)' },
+  { name: 'webhook processing', run: webhookProcessing },
   { name: 'refund', unavailable: 'not yet available (issue 7)' },
 ];
 
@@ -378,7 +489,11 @@ async function main() {
     process.stdout.write(
       `pay demo: a fresh embedded service at ${banner.api} (mode: ${banner.mode}), data in ${dataDir}\n`,
     );
-    counts = await runScenarios({ ...banner, api: banner.api.replace('//localhost:', '//127.0.0.1:') });
+    counts = await runScenarios({
+      ...banner,
+      api: banner.api.replace('//localhost:', '//127.0.0.1:'),
+      dataDir,
+    });
   } catch (error) {
     log(error instanceof Error ? error.message : String(error));
     counts = undefined;

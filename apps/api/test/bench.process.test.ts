@@ -82,13 +82,16 @@ describe('pnpm bench (scripts/bench.cjs)', () => {
   const temp = makeTempDir('pay-bench-');
   afterAll(() => temp.remove());
 
-  it('runs the sandbox and payments benchmarks end to end and writes report.json with the machine, the versions and each figure per level', async () => {
+  // The 240 s limit is a hang guard: three benchmarks and two backlog drains on a busy two-core machine.
+  it('runs the sandbox, payments and webhooks benchmarks end to end and writes report.json with the machine, the versions and each figure per level', async () => {
     const outDir = path.join(temp.dir, 'out');
     const run = await runBench(['--skip-build', '--out', outDir], {
       BENCH_DURATION_S: '1',
       BENCH_RUNS: '1',
       // The test run's own database variables must not redirect the bench's server choice.
       BENCH_ADMIN_DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/postgres',
+      // 40 payments' events instead of 2,000's: the drains' structure, not their figures.
+      BENCH_WEBHOOK_BACKLOG: '200',
     });
     const transcript = `exit ${run.code}\nstdout:\n${run.stdout}\nstderr:\n${run.stderr}`;
     expect({ code: run.code, transcript }).toEqual({ code: 0, transcript });
@@ -116,11 +119,12 @@ describe('pnpm bench (scripts/bench.cjs)', () => {
         git: expect.anything(),
       },
       settings: { duration_s: 1, runs: 1, concurrency: [1, 16, 64] },
-      benchmarks: [expect.any(Object), expect.any(Object)],
+      benchmarks: [expect.any(Object), expect.any(Object), expect.any(Object)],
     });
     expect(report.benchmarks.map((b) => [b.name, b.error])).toEqual([
       ['stripe-sandbox/create-confirm', undefined],
       ['api/payments', undefined],
+      ['api/webhooks', undefined],
     ]);
 
     for (const benchmark of report.benchmarks) {
@@ -182,8 +186,49 @@ describe('pnpm bench (scripts/bench.cjs)', () => {
     // The fresh database the payments ran on is gone.
     expect(databaseExists(payments?.environment?.database ?? '')).toBe(false);
 
-    for (const title of ['stripe-sandbox/create-confirm:', 'api/payments:', 'API peak RSS (VmHWM):']) {
+    const webhooks = report.benchmarks[2];
+    for (const level of webhooks?.levels ?? []) {
+      // Signed events acknowledged at each level: throughput and the ack latency the issue asks for.
+      expect(level.summary).toEqual(
+        expect.objectContaining({
+          acks_per_s: aSummary,
+          ack_p50_ms: aSummary,
+          ack_p99_ms: aSummary,
+        }),
+      );
+      expect(level.runs.map((r) => r.failed_requests)).toEqual([0]);
+    }
+    // The backlog drained with one and with two workers: every event handled, none left or dead.
+    const drainOf = (workers: number) => ({
+      workers,
+      events: 200,
+      drain_s: expect.any(Number),
+      events_per_s: expect.any(Number),
+      wall_s: expect.any(Number),
+      backlog_fill_s: expect.any(Number),
+      statuses: expect.not.objectContaining({ pending: expect.anything() }),
+    });
+    expect(webhooks?.extra).toEqual({
+      payload_bytes_mean: expect.any(Number),
+      drain: [drainOf(1), drainOf(2)],
+      api_peak_rss_bytes: process.platform === 'linux' ? expect.any(Number) : null,
+    });
+    const drains = (webhooks?.extra.drain ?? []) as { statuses: Record<string, number> }[];
+    for (const drain of drains) {
+      expect(Object.keys(drain.statuses).filter((s) => s !== 'processed' && s !== 'ignored')).toEqual([]);
+      expect((drain.statuses.processed ?? 0) + (drain.statuses.ignored ?? 0)).toBe(200);
+    }
+    expect(databaseExists(webhooks?.environment?.database ?? '')).toBe(false);
+
+    for (const title of [
+      'stripe-sandbox/create-confirm:',
+      'api/payments:',
+      'API peak RSS (VmHWM):',
+      'api/webhooks:',
+      'drain of 200 events with 1 worker:',
+      'drain of 200 events with 2 workers:',
+    ]) {
       expect(run.stdout).toContain(title);
     }
-  });
+  }, 240_000);
 });
