@@ -1,4 +1,5 @@
 import type { Logger, RecoveryReport } from '@pay/core';
+import { startBackgroundLoop, type BackgroundLoop } from './background-loop.js';
 import type { Pay } from './create-pay.js';
 
 /** How often the in-process recovery runs when no interval is given: once a minute. */
@@ -11,10 +12,7 @@ export interface RecoveryLoopOptions {
 }
 
 /** A running recovery loop. */
-export interface RecoveryLoop {
-  /** Cancels the next pass and resolves once the one in flight, if any, has ended. Idempotent. */
-  stop(): Promise<void>;
-}
+export type RecoveryLoop = BackgroundLoop;
 
 /** What the loop needs of pay: the payment service's recovery, a logger, and a say in closing. */
 export type RecoveryLoopHost = Pick<Pay, 'logger' | 'onClose'> & {
@@ -32,39 +30,14 @@ export type RecoveryLoopHost = Pick<Pay, 'logger' | 'onClose'> & {
 export function startRecoveryLoop(pay: RecoveryLoopHost, options: RecoveryLoopOptions = {}): RecoveryLoop {
   const intervalMs = options.intervalMs ?? DEFAULT_RECOVERY_INTERVAL_MS;
   const logger = pay.logger.child({ component: 'recovery' });
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> | undefined;
-  let stopped = false;
-
-  const runPass = async (): Promise<void> => {
+  return startBackgroundLoop(pay, async () => {
     try {
       logPass(logger, await pay.services.payments.recover());
     } catch (error) {
       logger.error('recovery pass failed; retrying at the next interval', { error });
     }
-  };
-  const tick = (): void => {
-    timer = undefined;
-    running = runPass().finally(() => {
-      running = undefined;
-      if (!stopped) {
-        timer = setTimeout(tick, intervalMs);
-        timer.unref();
-      }
-    });
-  };
-
-  let stopping: Promise<void> | undefined;
-  const stop = (): Promise<void> =>
-    (stopping ??= (async () => {
-      stopped = true;
-      clearTimeout(timer);
-      await running;
-    })());
-
-  pay.onClose(stop);
-  tick();
-  return { stop };
+    return intervalMs;
+  });
 }
 
 /** Quiet when there was nothing to do; a line per pass that changed something; a warning per failure. */

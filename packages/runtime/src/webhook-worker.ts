@@ -1,4 +1,5 @@
 import type { Logger, WebhookBatchReport } from '@pay/core';
+import { startBackgroundLoop, type BackgroundLoop } from './background-loop.js';
 import type { Pay } from './create-pay.js';
 
 /** How long the worker waits before looking again when no event was due: a quarter of a second. */
@@ -16,10 +17,7 @@ export interface WebhookWorkerOptions {
 }
 
 /** A running webhook worker. */
-export interface WebhookWorker {
-  /** Cancels the next pass and resolves once the one in flight, if any, has ended. Idempotent. */
-  stop(): Promise<void>;
-}
+export type WebhookWorker = BackgroundLoop;
 
 /** What the worker needs of pay: the webhook service, a logger, and a say in closing. */
 export type WebhookWorkerHost = Pick<Pay, 'logger' | 'onClose'> & {
@@ -51,47 +49,17 @@ export function startWebhookWorker(
   const idleMs = options.idleMs ?? DEFAULT_WEBHOOK_IDLE_MS;
   const batchSize = options.batchSize ?? DEFAULT_WEBHOOK_BATCH;
   const logger = pay.logger.child({ component: 'webhook-worker' });
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> | undefined;
-  let stopped = false;
-
-  /** Runs one pass; resolves to whether it found work, so the next one need not wait. */
-  const runPass = async (): Promise<boolean> => {
+  return startBackgroundLoop(pay, async () => {
     try {
       const report = await pay.services.webhooks.processDue({ limit: batchSize });
       logPass(logger, report);
-      return handledCount(report) > 0;
+      // A busy inbox is drained without pause; setTimeout(0) still lets I/O and stop() in between.
+      return handledCount(report) > 0 ? 0 : idleMs;
     } catch (error) {
       logger.error('webhook pass failed; retrying shortly', { error });
-      return false;
+      return idleMs;
     }
-  };
-  const schedule = (delayMs: number): void => {
-    timer = setTimeout(tick, delayMs);
-    timer.unref();
-  };
-  const tick = (): void => {
-    timer = undefined;
-    running = runPass().then((busy) => {
-      running = undefined;
-      if (!stopped) {
-        // A busy inbox is drained without pause; setTimeout(0) still lets I/O and stop() in between.
-        schedule(busy ? 0 : idleMs);
-      }
-    });
-  };
-
-  let stopping: Promise<void> | undefined;
-  const stop = (): Promise<void> =>
-    (stopping ??= (async () => {
-      stopped = true;
-      clearTimeout(timer);
-      await running;
-    })());
-
-  pay.onClose(stop);
-  tick();
-  return { stop };
+  });
 }
 
 /** Quiet while idle or healthy; a warning for every pass that sent events to the dead letters. */

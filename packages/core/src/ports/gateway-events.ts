@@ -1,4 +1,4 @@
-import type { RefundStatus } from '../domain/statuses.js';
+import { DISPUTE_STATUSES, type DisputeStatus, type RefundStatus } from '../domain/statuses.js';
 import type { RefundId } from '../ids.js';
 import type { Currency } from '../money.js';
 import type { GatewayIntent } from './gateway.js';
@@ -43,24 +43,9 @@ export interface GatewayRefund {
   readonly created: Date;
 }
 
-/**
- * Stripe's dispute statuses, as Stripe spells them. `won`, `lost`, `warning_closed` and `prevented` (a
- * dispute stopped before it was filed) end it; the others wait on the merchant or the bank, an appeal
- * after a loss included.
- */
-export const GATEWAY_DISPUTE_STATUSES = Object.freeze([
-  'warning_needs_response',
-  'warning_under_review',
-  'warning_closed',
-  'needs_response',
-  'under_review',
-  'won',
-  'lost',
-  'appeal_needs_response',
-  'appeal_under_review',
-  'prevented',
-] as const);
-export type GatewayDisputeStatus = (typeof GATEWAY_DISPUTE_STATUSES)[number];
+/** Stripe's dispute statuses: pay keeps a dispute's status in Stripe's own words (DISPUTE_STATUSES). */
+export const GATEWAY_DISPUTE_STATUSES: readonly DisputeStatus[] = DISPUTE_STATUSES;
+export type GatewayDisputeStatus = DisputeStatus;
 
 /** A dispute (chargeback) opened by the card holder's bank on a charge. */
 export interface GatewayDispute {
