@@ -84,6 +84,8 @@ describe('the CLI on the embedded default', () => {
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
+  // The CLI and the service, started one after another several times, each a PGlite cold start (2–10 s
+  // on 2 busy cores): the hang guard is sized for that, not the package's 60 s default.
   it('works on the same data whether or not the service runs', async () => {
     // No service: the CLI opens the data folder itself (and creates and migrates it).
     const before = payProcess<{ id: string }>(dataDir, ['accounts', 'create', 'Before']);
@@ -171,5 +173,5 @@ describe('the CLI on the embedded default', () => {
         service.kill('SIGKILL');
       }
     }
-  });
+  }, 180_000);
 });

@@ -1,6 +1,5 @@
 import { checkInvariants, formatReport, readPayState } from '@pay/reliability';
 import type { Pay } from '@pay/runtime';
-import { startApiAtPort } from './support/api-at-port.js';
 import { openBattery, type Battery } from './support/battery.js';
 import { figure, since, tally } from './support/figures.js';
 import { readCausedMoves, readInbox } from './support/inbox-rows.js';
@@ -11,7 +10,7 @@ import {
   type MadePayment,
   type PaymentKind,
 } from './support/payment-mix.js';
-import { freePort, type ApiProcess } from './support/processes.js';
+import { freePort, startApi, type ApiProcess } from './support/processes.js';
 import {
   illegalPaymentMoves,
   isDrained,
@@ -76,7 +75,7 @@ describe('D8: the endpoint down while Stripe emits events', () => {
     const env = battery.env({ STRIPE_WEBHOOK_SECRETS: endpoint.secret });
     worker = startWorker(env);
     pay = await openPay(battery, { STRIPE_WEBHOOK_SECRETS: endpoint.secret });
-    api = await startApiAtPort(env, port);
+    api = await startApi(env, port);
 
     // Payments through pay, their first events delivered and applied while all is well.
     const made = await makePayments(battery, api, KINDS, 8, { moveOn: false });
@@ -112,7 +111,7 @@ describe('D8: the endpoint down while Stripe emits events', () => {
     ).toEqual([]);
 
     // Back up at the same address; Stripe's next attempts (due 1 s after the first) deliver.
-    api = await startApiAtPort(env, port);
+    api = await startApi(env, port);
     const backUp = performance.now();
     const ids = new Set(emitted.map((e) => e.id));
     const delivered = (): number =>

@@ -4,13 +4,11 @@ import type {
   ApiKeyId,
   CustomerId,
   DisputeId,
-  IdempotencyKeyId,
   PaymentId,
   PaymentMethodId,
   PlanId,
   RefundId,
   SubscriptionId,
-  WebhookEventId,
 } from '../ids.js';
 import type {
   Account,
@@ -19,7 +17,6 @@ import type {
   Cause,
   Customer,
   Dispute,
-  IdempotencyKey,
   Payment,
   PaymentEvent,
   PaymentMethod,
@@ -28,7 +25,6 @@ import type {
   RefundEvent,
   Subscription,
   SubscriptionEvent,
-  WebhookEvent,
 } from '../domain/entities.js';
 import type {
   ActorType,
@@ -40,9 +36,19 @@ import type {
   RefundOrigin,
   RefundStatus,
   SubscriptionStatus,
-  WebhookEventStatus,
 } from '../domain/statuses.js';
 import type { Page, PageRequest } from './page.js';
+import type { IdempotencyKeyRepository, RateLimitRepository } from './request-guard-repositories.js';
+import type { WebhookEventRepository } from './webhook-event-repository.js';
+
+export type {
+  IdempotencyKeyPatch,
+  IdempotencyKeyRepository,
+  NewIdempotencyKey,
+  RateLimitCounts,
+  RateLimitRepository,
+} from './request-guard-repositories.js';
+export type { NewWebhookEvent, WebhookEventRepository } from './webhook-event-repository.js';
 
 /*
  * Lookups by id take the account too: an object of another account is simply not found, so no code
@@ -272,54 +278,6 @@ export interface RefundRepository {
   setStripeRefundId(id: RefundId, stripeRefundId: string): Promise<Refund | null>;
 }
 
-export interface NewWebhookEvent {
-  stripeEventId: string;
-  type: string;
-  apiVersion: string | null;
-  livemode: boolean;
-  objectId: string | null;
-  payload: string;
-  signatureVerified: boolean;
-  stripeCreatedAt: Date;
-  receivedAt: Date;
-}
-
-export interface WebhookEventRepository {
-  /** Stores the event unless its Stripe id is already there; `inserted` says which. */
-  insert(input: NewWebhookEvent): Promise<{ event: WebhookEvent; inserted: boolean }>;
-  findByStripeId(stripeEventId: string): Promise<WebhookEvent | null>;
-  /**
-   * Locks up to `limit` due events (`pending` or `failed`, next attempt ≤ now), oldest first, skipping
-   * rows other workers hold. Only meaningful inside a transaction: the locks end with it.
-   */
-  claimDue(now: Date, limit: number): Promise<WebhookEvent[]>;
-  markProcessed(id: WebhookEventId, at: Date, status: 'processed' | 'ignored'): Promise<void>;
-  /** Records a failed attempt: `failed` with the next attempt time, or `dead` when none remain. */
-  markFailed(
-    id: WebhookEventId,
-    failure: { error: string; nextAttemptAt: Date; dead: boolean },
-  ): Promise<void>;
-  countByStatus(): Promise<Record<WebhookEventStatus, number>>;
-  /**
-   * Locks one event by id for a worker that let it go to fetch from Stripe, if it still waits
-   * (`pending` or `failed`, whenever due) and no other worker holds it (`FOR UPDATE SKIP LOCKED`).
-   */
-  claimById(id: WebhookEventId): Promise<WebhookEvent | null>;
-  /** Moves the event's next attempt to `until` without counting an attempt (a lease while a worker fetches). */
-  defer(id: WebhookEventId, until: Date): Promise<void>;
-  /** Events in `status`, newest first (by id), in pages. */
-  listByStatus(status: WebhookEventStatus, page: PageRequest): Promise<Page<WebhookEvent>>;
-  /** The `pending` event Stripe created first, or null when none is pending. */
-  oldestPending(): Promise<WebhookEvent | null>;
-  /**
-   * Queues the event again whatever its status: `pending`, due at `now`, its attempts back to 0 (its
-   * last error is kept). Null when there is no such event.
-   */
-  requeue(id: WebhookEventId, now: Date): Promise<WebhookEvent | null>;
-  /** {@link requeue} for every `dead` event; returns how many. */
-  requeueDead(now: Date): Promise<number>;
-}
-
 /** A dispute as one Stripe report (an event's snapshot) shows it, with the payment it is about. */
 export interface DisputeReport {
   accountId: AccountId;
@@ -348,51 +306,6 @@ export interface DisputeRepository {
   findByStripeId(stripeDisputeId: string): Promise<Dispute | null>;
   findById(accountId: AccountId, id: DisputeId): Promise<Dispute | null>;
   listByPayment(accountId: AccountId, paymentId: PaymentId): Promise<Dispute[]>;
-}
-
-export interface NewIdempotencyKey {
-  accountId: AccountId;
-  key: string;
-  requestMethod: string;
-  requestPath: string;
-  paramsHash: string;
-  requestParams?: unknown;
-  now: Date;
-}
-
-export interface IdempotencyKeyPatch {
-  recoveryPoint?: string;
-  lockedAt?: Date | null;
-  responseStatus?: number | null;
-  responseBody?: unknown;
-  resourceId?: string | null;
-  lastRunAt?: Date;
-}
-
-export interface IdempotencyKeyRepository {
-  /** Inserts the key locked (`recoveryPoint: 'started'`), or returns the row already there. */
-  insert(input: NewIdempotencyKey): Promise<{ key: IdempotencyKey; inserted: boolean }>;
-  find(accountId: AccountId, key: string): Promise<IdempotencyKey | null>;
-  /**
-   * Takes the lock when it is free or older than `staleBefore` and no response is stored yet.
-   * Returns null when another request holds it.
-   */
-  lock(id: IdempotencyKeyId, now: Date, staleBefore: Date): Promise<IdempotencyKey | null>;
-  update(id: IdempotencyKeyId, patch: IdempotencyKeyPatch): Promise<IdempotencyKey>;
-  /** Deletes keys created before `cutoff` (Stripe keeps them 24 h); returns how many. */
-  deleteCreatedBefore(cutoff: Date): Promise<number>;
-  /**
-   * Keys of every account a recovery job may resume: no response stored, created at or after
-   * `createdAfter`, and free or locked before `staleBefore`; only those whose `resourceId` starts with
-   * `resourceIdPrefix` when given. By id ascending after `afterId`.
-   */
-  listResumable(query: {
-    createdAfter: Date;
-    staleBefore: Date;
-    resourceIdPrefix?: string | undefined;
-    afterId?: IdempotencyKeyId | undefined;
-    limit: number;
-  }): Promise<IdempotencyKey[]>;
 }
 
 export interface NewAuditEntry {
@@ -428,28 +341,4 @@ export interface Repositories {
   readonly audit: AuditLogRepository;
   readonly rateLimits: RateLimitRepository;
   readonly disputes: DisputeRepository;
-}
-
-/** The two counts the rate limiter weighs for one request, read by {@link RateLimitRepository.hit}. */
-export interface RateLimitCounts {
-  /** Hits in the current window so far, this one included (so at least 1). */
-  readonly current: number;
-  /** Hits in the previous window; 0 when it has none (or was swept). */
-  readonly previous: number;
-}
-
-/**
- * Request counters of the rate limiter, one per (bucket, fixed window), shared by every process that
- * uses the store (DESIGN.md §8). Windows are identified by their start; the limiter picks them.
- */
-export interface RateLimitRepository {
-  /**
-   * Counts one hit in `bucket`'s window starting at `windowStart` and returns that window's hits so far
-   * (this one included) together with the hits of the window starting at `previousWindowStart`. One
-   * atomic statement (an upsert that also reads the previous window), so concurrent processes never
-   * lose a count and a request costs one round trip.
-   */
-  hit(bucket: string, windowStart: Date, previousWindowStart: Date): Promise<RateLimitCounts>;
-  /** Deletes windows that started before `cutoff`; returns how many. */
-  deleteWindowsBefore(cutoff: Date): Promise<number>;
 }

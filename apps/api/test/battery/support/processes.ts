@@ -66,11 +66,12 @@ function exitOf(child: ChildProcess): Promise<Exit> {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * Starts the API on a free port with `env` and resolves once `/readyz` answers 200. Throws with its
- * output when it exits first or the hang guard passes.
+ * Starts the API with `env` and resolves once `/readyz` answers 200. Throws with its output when it
+ * exits first or the hang guard passes. It listens on `port` when given (a Stripe webhook endpoint
+ * registered before the API starts, an API that must come back at the same address), else a free one.
  */
-export async function startApi(env: Record<string, string>): Promise<ApiProcess> {
-  const port = await freePort();
+export async function startApi(env: Record<string, string>, port?: number): Promise<ApiProcess> {
+  port ??= await freePort();
   const child = spawn(process.execPath, [API_MAIN], {
     env: baseEnv({ ...env, PORT: String(port) }),
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,0 +1,76 @@
+import type { IdempotencyKey } from '../domain/entities.js';
+import type { AccountId, IdempotencyKeyId } from '../ids.js';
+
+/*
+ * What guards API requests rather than recording money: pay's idempotency keys (DESIGN.md §4) and the
+ * rate limiter's counters (DESIGN.md §8).
+ */
+
+export interface NewIdempotencyKey {
+  accountId: AccountId;
+  key: string;
+  requestMethod: string;
+  requestPath: string;
+  paramsHash: string;
+  requestParams?: unknown;
+  now: Date;
+}
+
+export interface IdempotencyKeyPatch {
+  recoveryPoint?: string;
+  lockedAt?: Date | null;
+  responseStatus?: number | null;
+  responseBody?: unknown;
+  resourceId?: string | null;
+  lastRunAt?: Date;
+}
+
+export interface IdempotencyKeyRepository {
+  /** Inserts the key locked (`recoveryPoint: 'started'`), or returns the row already there. */
+  insert(input: NewIdempotencyKey): Promise<{ key: IdempotencyKey; inserted: boolean }>;
+  find(accountId: AccountId, key: string): Promise<IdempotencyKey | null>;
+  /**
+   * Takes the lock when it is free or older than `staleBefore` and no response is stored yet.
+   * Returns null when another request holds it.
+   */
+  lock(id: IdempotencyKeyId, now: Date, staleBefore: Date): Promise<IdempotencyKey | null>;
+  update(id: IdempotencyKeyId, patch: IdempotencyKeyPatch): Promise<IdempotencyKey>;
+  /** Deletes keys created before `cutoff` (Stripe keeps them 24 h); returns how many. */
+  deleteCreatedBefore(cutoff: Date): Promise<number>;
+  /**
+   * Keys of every account a recovery job may resume: no response stored, created at or after
+   * `createdAfter`, and free or locked before `staleBefore`; only those whose `resourceId` starts with
+   * `resourceIdPrefix` when given. By id ascending after `afterId`.
+   */
+  listResumable(query: {
+    createdAfter: Date;
+    staleBefore: Date;
+    resourceIdPrefix?: string | undefined;
+    afterId?: IdempotencyKeyId | undefined;
+    limit: number;
+  }): Promise<IdempotencyKey[]>;
+}
+
+/** The two counts the rate limiter weighs for one request, read by {@link RateLimitRepository.hit}. */
+export interface RateLimitCounts {
+  /** Hits in the current window so far, this one included (so at least 1). */
+  readonly current: number;
+  /** Hits in the previous window; 0 when it has none (or was swept). */
+  readonly previous: number;
+}
+
+/**
+ * Request counters of the rate limiter, one per (bucket, fixed window), shared by every process that
+ * uses the store (DESIGN.md §8). Windows are identified by their start; the limiter picks them.
+ */
+export interface RateLimitRepository {
+  /**
+   * Counts one hit in `bucket`'s window starting at `windowStart` and returns that window's hits so far
+   * (this one included) together with the hits of the window starting at `previousWindowStart`. One
+   * atomic statement (an upsert that also reads the previous window), so concurrent processes never
+   * lose a count and a request costs one round trip.
+   */
+  hit(bucket: string, windowStart: Date, previousWindowStart: Date): Promise<RateLimitCounts>;
+  /** Deletes windows that started before `cutoff`; returns how many. */
+  deleteWindowsBefore(cutoff: Date): Promise<number>;
+}
