@@ -2,7 +2,10 @@ import { isId, UnknownGatewayStateError, type GatewayRefund, type GatewayRefundS
 import type Stripe from 'stripe';
 import { currencyOf, idOf } from './stripe-values.js';
 
-/** The metadata key pay writes on the refunds it makes: its own refund id, nothing else. */
+/**
+ * The metadata key of pay's refund id on the refunds it makes (beside `pay_payment_id` and
+ * `pay_account_id`, as on intents): what tells pay's refunds from the dashboard's.
+ */
 export const METADATA_REFUND_ID = 'pay_refund_id';
 
 /** The fields of a Refund pay reads; a full `Stripe.Refund` fits. */

@@ -8,7 +8,9 @@ import {
   type ConfirmIntentInput,
   type ConfirmOutcome,
   type CreateGatewayCustomerInput,
+  type CreateGatewayRefundInput,
   type CreateIntentInput,
+  type FindGatewayRefundInput,
   type FindIntentInput,
   type GatewayCharge,
   type GatewayCustomer,
@@ -18,6 +20,7 @@ import {
   type GatewayIntent,
   type GatewayRefund,
   type PaymentGateway,
+  type RefundGateway,
 } from '@pay/core';
 import Stripe from 'stripe';
 import { toGatewayCharge } from './charge-mapping.js';
@@ -32,7 +35,7 @@ import {
   METADATA_PAYMENT_ID,
   toGatewayIntent,
 } from './intent-mapping.js';
-import { toGatewayRefund } from './refund-mapping.js';
+import { METADATA_REFUND_ID, toGatewayRefund } from './refund-mapping.js';
 
 /** Where Stripe is and how patiently to talk to it. */
 export interface StripeGatewayOptions {
@@ -82,11 +85,13 @@ function checkOptions(options: StripeGatewayOptions): void {
 }
 
 /**
- * pay's {@link PaymentGateway} and {@link GatewayEvents} on the Stripe SDK, used directly. Every POST
- * carries the caller's idempotency key, intents carry pay's ids only in their metadata, and every status
- * and SDK error is mapped exhaustively into core's vocabulary.
+ * pay's {@link PaymentGateway}, {@link GatewayEvents} and {@link RefundGateway} on the Stripe SDK, used
+ * directly. Every POST carries the caller's idempotency key, intents and refunds carry pay's ids only in
+ * their metadata, and every status and SDK error is mapped exhaustively into core's vocabulary.
  */
-export function createStripeGateway(options: StripeGatewayOptions): PaymentGateway & GatewayEvents {
+export function createStripeGateway(
+  options: StripeGatewayOptions,
+): PaymentGateway & GatewayEvents & RefundGateway {
   checkOptions(options);
   const stripe = new Stripe(options.secretKey, {
     ...(options.host === undefined ? {} : { host: options.host }),
@@ -102,7 +107,7 @@ export function createStripeGateway(options: StripeGatewayOptions): PaymentGatew
   return new StripeGateway(stripe);
 }
 
-class StripeGateway implements PaymentGateway, GatewayEvents {
+class StripeGateway implements PaymentGateway, GatewayEvents, RefundGateway {
   constructor(private readonly stripe: Stripe) {}
 
   async createCustomer(input: CreateGatewayCustomerInput): Promise<GatewayCustomer> {
@@ -167,6 +172,7 @@ class StripeGateway implements PaymentGateway, GatewayEvents {
           // Cards only: with Stripe's dynamic payment methods every on-session confirmation would need a
           // return URL, and pay takes no method that redirects by nature.
           allowed_payment_method_types: ['card'],
+          ...(input.setupFutureUsage === undefined ? {} : { setup_future_usage: input.setupFutureUsage }),
           metadata: { [METADATA_PAYMENT_ID]: input.paymentId, [METADATA_ACCOUNT_ID]: input.accountId },
         },
         { idempotencyKey: input.idempotencyKey },
@@ -264,6 +270,53 @@ class StripeGateway implements PaymentGateway, GatewayEvents {
   async retrieveRefund(stripeRefundId: string): Promise<GatewayRefund> {
     const refund = await callStripe('refunds.retrieve', () => this.stripe.refunds.retrieve(stripeRefundId));
     return toGatewayRefund(refund);
+  }
+
+  async createRefund(input: CreateGatewayRefundInput): Promise<GatewayRefund> {
+    const refund = await callStripe('refunds.create', () =>
+      this.stripe.refunds.create(
+        {
+          payment_intent: input.stripePaymentIntentId,
+          amount: input.amount,
+          ...(input.reason === null ? {} : { reason: input.reason }),
+          metadata: {
+            [METADATA_REFUND_ID]: input.refundId,
+            [METADATA_PAYMENT_ID]: input.paymentId,
+            [METADATA_ACCOUNT_ID]: input.accountId,
+          },
+        },
+        { idempotencyKey: input.idempotencyKey },
+      ),
+    );
+    return toGatewayRefund(refund);
+  }
+
+  /**
+   * Lists the intent's refunds and matches the metadata, for the same reasons as
+   * {@link findIntentByPaymentId}: an intent has few refunds, and a list is consistent at once.
+   */
+  async findRefundByRefundId(input: FindGatewayRefundInput): Promise<GatewayRefund | null> {
+    const matches = await callStripe('refunds.list', async () => {
+      const found: Stripe.Refund[] = [];
+      for await (const refund of this.stripe.refunds.list({
+        payment_intent: input.stripePaymentIntentId,
+        limit: 100,
+      })) {
+        if (refund.metadata?.[METADATA_REFUND_ID] === input.refundId) {
+          found.push(refund);
+        }
+      }
+      return found;
+    });
+    const [first, ...others] = matches;
+    if (others.length > 0) {
+      // A second refund naming pay's id means its create was re-sent outside Stripe's key window: money
+      // may have gone out twice, which is for a person to look at, not for recovery to pick from.
+      throw new InternalError(`Stripe holds ${matches.length} Refunds for refund ${input.refundId}.`, {
+        context: { refundId: input.refundId, stripeRefundIds: matches.map((m) => m.id) },
+      });
+    }
+    return first === undefined ? null : toGatewayRefund(first);
   }
 
   async retrieveDispute(stripeDisputeId: string): Promise<GatewayDispute> {

@@ -1,11 +1,12 @@
 import type { PaymentGateway } from '@pay/core';
 import {
   customerWithCard,
+  dropThenFailResend,
   newPayment,
   payErrorFields,
   rejectionOf,
-  sleep,
   startHarness,
+  waitFor,
   type Harness,
   type PaymentFixture,
 } from './harness.js';
@@ -79,7 +80,7 @@ describe('a create that ends without an answer', () => {
   it('is ambiguous when Stripe committed, the connection dropped and the re-send failed; the retry gets that intent', async () => {
     const key = h.newKey();
     const { p, stripeCustomerId, create } = await readyPayment(h.gateway(key));
-    const error = await dropThenFailResend(createFault(p), create);
+    const error = await dropThenFailResend(h.sandbox, createFault(p), create);
     expect(payErrorFields(error)).toEqual(AMBIGUOUS);
     expect(h.count(key, 'payment_intent')).toBe(1);
 
@@ -143,7 +144,11 @@ describe('a confirmation that ends without an answer', () => {
         stripePaymentIntentId: intent.stripePaymentIntentId,
         idempotencyKey: p.keys.confirm,
       });
-    const error = await dropThenFailResend({ method: 'POST', idempotencyKey: p.keys.confirm }, confirm);
+    const error = await dropThenFailResend(
+      h.sandbox,
+      { method: 'POST', idempotencyKey: p.keys.confirm },
+      confirm,
+    );
     expect(payErrorFields(error)).toEqual(AMBIGUOUS);
     expect(h.count(key, 'charge')).toBe(1);
     expect((await confirm()).kind).toBe('succeeded');
@@ -187,34 +192,7 @@ describe('a bad secret key', () => {
   });
 });
 
-/**
- * Stripe commits `call`, the connection drops, and the SDK's automatic re-send (it makes one on a closed
- * connection) meets a 500: the call ends with no answer although Stripe acted. The first request is held
- * in flight until the later faults are armed, so only the re-send can meet the 500.
- */
-async function dropThenFailResend(
-  match: { method: string; path?: string; idempotencyKey: string },
-  call: () => Promise<unknown>,
-): Promise<unknown> {
-  h.sandbox.faults.add({ kind: 'delay', ms: 200, times: 1, match });
-  const outcome = rejectionOf(call());
-  await waitFor(() => h.sandbox.faults.list().length === 0);
-  h.sandbox.faults.add({ kind: 'drop_after_commit', times: 1, match });
-  h.sandbox.faults.add({ kind: 'error_before', status: 500, times: 1, match });
-  return outcome;
-}
-
 function ids() {
   const { accountId, customerId } = newPayment();
   return { accountId, customerId };
-}
-
-async function waitFor(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) {
-      throw new Error(`condition not met within ${timeoutMs} ms`);
-    }
-    await sleep(25);
-  }
 }

@@ -4,6 +4,7 @@ import { newId, type GatewayEvent } from '@pay/core';
 import {
   intentFor,
   newPayment,
+  paidIntent as paidIntentFor,
   payErrorFields,
   rejectionOf,
   sleep,
@@ -24,8 +25,6 @@ beforeAll(async () => {
 });
 afterAll(() => h.close());
 afterEach(() => h.sandbox.faults.clear());
-
-const RETURN_URL = 'https://pay.example/api/v1/payments/return';
 
 /** Every event of the account of `key`, oldest first, each decoded from its JSON as Stripe sends it. */
 async function decodedEvents(key: string): Promise<GatewayEvent[]> {
@@ -51,13 +50,7 @@ async function paidIntent(card = 'pm_card_visa') {
   const key = h.newKey();
   const gateway = h.gateway(key);
   const p = newPayment();
-  const { intent } = await intentFor(gateway, p, card);
-  const outcome = await gateway.confirmIntent({
-    stripePaymentIntentId: intent.stripePaymentIntentId,
-    idempotencyKey: p.keys.confirm,
-    returnUrl: RETURN_URL,
-  });
-  return { key, gateway, p, intent, outcome };
+  return { key, gateway, p, ...(await paidIntentFor(gateway, p, card)) };
 }
 
 async function latestChargeOf(key: string, stripePaymentIntentId: string): Promise<string> {

@@ -8,6 +8,7 @@ import {
   type GatewayEvents,
   type PaymentGateway,
   type PaymentId,
+  type RefundGateway,
 } from '@pay/core';
 import { startSandbox, type Sandbox, type SandboxOptions } from '@pay/stripe-sandbox';
 import Stripe from 'stripe';
@@ -19,11 +20,14 @@ export interface Harness {
   /** A new `sk_test_…` key: a new, empty sandbox account. */
   newKey(): string;
   /** The adapter on `key`, with a 2 s timeout and no SDK retries unless told otherwise. */
-  gateway(key: string, options?: Partial<StripeGatewayOptions>): PaymentGateway & GatewayEvents;
+  gateway(
+    key: string,
+    options?: Partial<StripeGatewayOptions>,
+  ): PaymentGateway & GatewayEvents & RefundGateway;
   /** The raw SDK on `key`, to look at what the sandbox holds. */
   stripe(key: string): Stripe;
   /** How many objects of `kind` the sandbox created in the account of `key`. */
-  count(key: string, kind: 'customer' | 'payment_method' | 'payment_intent' | 'charge'): number;
+  count(key: string, kind: 'customer' | 'payment_method' | 'payment_intent' | 'charge' | 'refund'): number;
   close(): Promise<void>;
 }
 
@@ -117,6 +121,20 @@ export async function intentFor(gateway: PaymentGateway, p: PaymentFixture, card
   return { stripeCustomerId, card: attached, intent };
 }
 
+/** pay's return URL for 3-D Secure, as the payment flow passes it. */
+export const RETURN_URL = 'https://pay.example/api/v1/payments/return';
+
+/** Creates the payment's intent for `card` (2000 usd) and confirms it: paid, unless the card says no. */
+export async function paidIntent(gateway: PaymentGateway, p: PaymentFixture, card = 'pm_card_visa') {
+  const { intent } = await intentFor(gateway, p, card);
+  const outcome = await gateway.confirmIntent({
+    stripePaymentIntentId: intent.stripePaymentIntentId,
+    idempotencyKey: p.keys.confirm,
+    returnUrl: RETURN_URL,
+  });
+  return { intent, outcome };
+}
+
 /** What a promise rejected with; fails the test if it resolved. */
 export async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
   try {
@@ -144,4 +162,32 @@ export function payErrorFields(error: unknown): Record<string, unknown> {
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+export async function waitFor(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) {
+      throw new Error(`condition not met within ${timeoutMs} ms`);
+    }
+    await sleep(25);
+  }
+}
+
+/**
+ * Stripe commits `call`, the connection drops, and the SDK's automatic re-send (it makes one on a closed
+ * connection) meets a 500: the call ends with no answer although Stripe acted. The first request is held
+ * in flight until the later faults are armed, so only the re-send can meet the 500.
+ */
+export async function dropThenFailResend(
+  sandbox: Sandbox,
+  match: { method: string; path?: string; idempotencyKey: string },
+  call: () => Promise<unknown>,
+): Promise<unknown> {
+  sandbox.faults.add({ kind: 'delay', ms: 200, times: 1, match });
+  const outcome = rejectionOf(call());
+  await waitFor(() => sandbox.faults.list().length === 0);
+  sandbox.faults.add({ kind: 'drop_after_commit', times: 1, match });
+  sandbox.faults.add({ kind: 'error_before', status: 500, times: 1, match });
+  return outcome;
 }

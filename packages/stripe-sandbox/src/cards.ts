@@ -31,7 +31,18 @@ export interface TestCard {
   attachSucceeds?: boolean;
   /** A dispute opens shortly after a successful charge (4000000000000259). */
   disputes?: boolean;
+  /** Refunds of its captured charges change status later; absent: they succeed at once and stay so. */
+  asyncRefund?: AsyncRefund;
 }
+
+/**
+ * A refund's later life, as Stripe's two asynchronous-refund test cards show it (docs.stripe.com/testing,
+ * "Simulate an asynchronous refund"): live card refunds are asynchronous, so one can start `pending` and
+ * succeed later, or look `succeeded` at first and fail later, giving the money back to the charge.
+ */
+export type AsyncRefund =
+  | { readonly starts: 'pending'; readonly ends: 'succeeded' }
+  | { readonly starts: 'succeeded'; readonly ends: 'failed'; readonly failureReason: string };
 
 /** Stripe's plain decline (`generic_decline`), also what a settled `processing` fault's `failed` uses. */
 export const DECLINED: Decline = {
@@ -175,6 +186,20 @@ export const TEST_CARDS: readonly TestCard[] = [
     aliases: ['pm_card_createDispute', 'tok_createDispute'],
     threeDSecure: 'on_request',
     disputes: true,
+  },
+  {
+    number: '4000000000007726',
+    brand: 'visa',
+    aliases: ['pm_card_pendingRefund', 'tok_pendingRefund'],
+    threeDSecure: 'on_request',
+    asyncRefund: { starts: 'pending', ends: 'succeeded' },
+  },
+  {
+    number: '4000000000005126',
+    brand: 'visa',
+    aliases: ['pm_card_refundFail', 'tok_refundFail'],
+    threeDSecure: 'on_request',
+    asyncRefund: { starts: 'succeeded', ends: 'failed', failureReason: 'expired_or_canceled_card' },
   },
   {
     number: '4000000000003220',

@@ -2,6 +2,7 @@ import { ExecContext } from './api/context.js';
 import type { SandboxClock } from './clock.js';
 import type { ApiFaultBook, FaultTarget } from './faults/api-faults.js';
 import type { Ledger } from './ledger.js';
+import type { RefundObject } from './objects/refund.js';
 import type { RateLimiter } from './rate-limit.js';
 import type { Scheduler } from './scheduler.js';
 import type { Account, AccountRegistry, ChargeRecord, PaymentIntentRecord } from './store/account.js';
@@ -17,6 +18,8 @@ export interface CoreSettings {
   asyncCaptureDelaySeconds: number;
   /** Seconds until the dispute of 4000000000000259 opens. */
   disputeDelaySeconds: number;
+  /** Seconds until a refund of an asynchronous-refund test card takes its final status. */
+  asyncRefundDelaySeconds: number;
 }
 
 /**
@@ -72,6 +75,16 @@ export class SandboxCore {
       const record = account.paymentIntents.get(id);
       if (record !== undefined) {
         return { account, record };
+      }
+    }
+    return undefined;
+  }
+
+  findRefund(id: string): { account: Account; refund: RefundObject } | undefined {
+    for (const account of this.accounts.all()) {
+      const refund = account.refunds.get(id);
+      if (refund !== undefined) {
+        return { account, refund };
       }
     }
     return undefined;

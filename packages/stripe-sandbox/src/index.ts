@@ -21,12 +21,14 @@ export { accountIdForKey } from './auth.js';
 export {
   AUTHENTICATION_REQUIRED,
   TEST_CARDS,
+  type AsyncRefund,
   type Decline,
   type TestCard,
   type ThreeDSecureBehaviour,
 } from './cards.js';
 export type { PaymentIntentObject, PaymentIntentStatus } from './objects/payment-intent.js';
 export type { DisputeObject } from './objects/ledger-objects.js';
+export type { RefundObject, RefundStatus } from './objects/refund.js';
 export type {
   DeliveryAttempt,
   FlushResult,

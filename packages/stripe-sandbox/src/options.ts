@@ -48,6 +48,11 @@ export interface SandboxOptions {
   asyncCaptureDelaySeconds?: number;
   /** Seconds until the dispute of 4000000000000259 opens (1). */
   disputeDelaySeconds?: number;
+  /**
+   * Seconds until a refund of 4000000000007726 succeeds, or one of 4000000000005126 fails (5; 0 = on the
+   * next clock move). Stripe says only "some time later".
+   */
+  asyncRefundDelaySeconds?: number;
   /** Lifetime of idempotency keys on the sandbox clock (86 400: Stripe's 24 h). */
   idempotencyTtlSeconds?: number;
   /** How many API calls the request log keeps (10 000). */
@@ -158,6 +163,7 @@ export function resolveOptions(options: SandboxOptions): ResolvedOptions {
       declineOnAttach: options.declineOnAttach ?? false,
       asyncCaptureDelaySeconds: nonNegative(options.asyncCaptureDelaySeconds, 'asyncCaptureDelaySeconds', 1),
       disputeDelaySeconds: nonNegative(options.disputeDelaySeconds, 'disputeDelaySeconds', 1),
+      asyncRefundDelaySeconds: nonNegative(options.asyncRefundDelaySeconds, 'asyncRefundDelaySeconds', 5),
     },
     logError: options.logError ?? ((message, error) => console.error(message, error)),
   };

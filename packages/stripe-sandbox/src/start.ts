@@ -18,6 +18,7 @@ import {
 } from './ledger.js';
 import type { DisputeObject } from './objects/ledger-objects.js';
 import type { PaymentIntentObject } from './objects/payment-intent.js';
+import type { RefundObject } from './objects/refund.js';
 import { resolveOptions, type SandboxOptions } from './options.js';
 import { RateLimiter } from './rate-limit.js';
 import { Scheduler } from './scheduler.js';
@@ -60,6 +61,11 @@ export interface Sandbox {
    * fault's, else what its card does. Throws a 409 `ControlError` when it is not processing.
    */
   settle(paymentIntentId: string, outcome?: SettleOutcome): PaymentIntentObject;
+  /**
+   * Gives a refund of 4000000000007726 (pending → succeeded) or 4000000000005126 (succeeded → failed) its
+   * final status now. Throws a 409 `ControlError` when it has no change ahead.
+   */
+  settleRefund(refundId: string): RefundObject;
   /** Opens a dispute on a succeeded charge. */
   dispute(chargeId: string, reason?: string): DisputeObject;
   /** Runs every webhook attempt due now and waits for them. */
@@ -147,6 +153,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     advance: (seconds) => control.advance(seconds),
     authenticate: (id, outcome) => control.authenticate(id, outcome),
     settle: (id, outcome) => control.settle(id, outcome),
+    settleRefund: (refundId) => control.settleRefund(refundId),
     dispute: (chargeId, reason) => control.dispute(chargeId, reason),
     flush: () => control.flush(),
     requests: (filter) => ledger.requests(filter),

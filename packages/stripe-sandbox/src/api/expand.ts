@@ -33,7 +33,7 @@ const EXPANDABLE: Readonly<Record<string, Readonly<Record<string, string | null>
     charge: 'charge',
     payment_intent: 'payment_intent',
     balance_transaction: 'balance_transaction',
-    failure_balance_transaction: null,
+    failure_balance_transaction: 'balance_transaction',
   },
   payment_method: { customer: 'customer' },
   customer: { default_source: null, test_clock: null, invoice_settings: 'hash:customer_invoice_settings' },

@@ -10,6 +10,7 @@ import { findCharge } from './charges.js';
 import type { ExecContext } from './context.js';
 import { saveIntent } from './payment-intent-charge.js';
 import { findIntent } from './payment-intents.js';
+import { asyncRefundOf, scheduleRefundSettlement } from './refund-settlement.js';
 import type { RouteSpec } from './router.js';
 
 /** The charge a refund targets: the one named, or the intent's `latest_charge` (SANDBOX.md §4.5). */
@@ -98,14 +99,27 @@ function refundCharge(
     ctx.account.balanceTransactions.set(bt.id, bt);
     txn = bt.id;
   }
-  const refund = newRefund({ created: ctx.now, charge, amount, balanceTransaction: txn, reason, metadata });
+  const later = asyncRefundOf(ctx, charge);
+  const refund = newRefund({
+    created: ctx.now,
+    charge,
+    amount,
+    balanceTransaction: txn,
+    reason,
+    metadata,
+    status: later?.starts ?? 'succeeded',
+  });
   ctx.account.refunds.insert(refund.id, refund);
   ctx.created('refund', refund.id);
+  // A pending refund counts at once, as at Stripe: the remainder is what no other refund may take.
   const amountRefunded = charge.amount_refunded + amount;
   const updated = { ...charge, amount_refunded: amountRefunded, refunded: amountRefunded === refundable };
   ctx.account.charges.replace(charge.id, { ...target, object: updated });
   ctx.emit('refund.created', refund);
   ctx.emit('charge.refunded', updated);
+  if (later !== undefined) {
+    scheduleRefundSettlement(ctx, refund.id);
+  }
   if (!charge.captured) {
     // Releasing the whole authorisation ends the intent, as cancelling it would.
     const intent = ctx.account.paymentIntents.get(charge.payment_intent);
@@ -120,7 +134,8 @@ function refundCharge(
       ctx.emit('payment_intent.canceled', canceled);
     }
   }
-  return refund;
+  // With a delay of 0 the refund has already taken its final status.
+  return ctx.account.refunds.get(refund.id) ?? refund;
 }
 
 function findRefund(ctx: ExecContext, id: string): RefundObject {

@@ -3,6 +3,7 @@ import { openDispute } from '../api/disputes.js';
 import type { PaymentOutcome } from '../api/payment-intent-charge.js';
 import { authenticateIntent } from '../api/payment-intent-flow.js';
 import { settleIntent } from '../api/payment-intent-processing.js';
+import { settleRefund } from '../api/refund-settlement.js';
 import { ClockError } from '../clock.js';
 import type { SandboxCore } from '../core.js';
 import { SandboxApiError } from '../errors.js';
@@ -16,6 +17,7 @@ import {
 import type { LedgerObject, ObjectFilter, RequestFilter, RequestLogEntry } from '../ledger.js';
 import type { DisputeObject } from '../objects/ledger-objects.js';
 import type { PaymentIntentObject } from '../objects/payment-intent.js';
+import type { RefundObject } from '../objects/refund.js';
 import type { PaymentIntentRecord } from '../store/account.js';
 import type { DeliveryAttempt, FlushResult, WebhookFault } from '../webhooks/hub.js';
 import { WebhookResendError } from '../webhooks/index.js';
@@ -123,6 +125,25 @@ export class SandboxControl {
     const ctx = this.core.context(found.account, null, null);
     try {
       return flow(ctx, found.record).record.object;
+    } catch (error) {
+      throw this.translate(error);
+    } finally {
+      ctx.publish();
+    }
+  }
+
+  /**
+   * Gives a refund of an asynchronous-refund test card (4000000000007726, 4000000000005126) its final
+   * status now, instead of when the clock gets there. 409 when it has no change ahead.
+   */
+  settleRefund(refundId: string): RefundObject {
+    const found = this.core.findRefund(refundId);
+    if (found === undefined) {
+      throw new ControlError(404, `No such refund: '${refundId}'`);
+    }
+    const ctx = this.core.context(found.account, null, null);
+    try {
+      return settleRefund(ctx, refundId);
     } catch (error) {
       throw this.translate(error);
     } finally {

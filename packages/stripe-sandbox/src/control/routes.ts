@@ -128,6 +128,11 @@ export class ControlRoutes {
         }
         break;
       }
+      case 'POST refunds/3':
+        if (action === 'settle') {
+          return ok(c.settleRefund(id ?? ''));
+        }
+        break;
       case 'POST charges/3': {
         if (action !== 'dispute') {
           break;

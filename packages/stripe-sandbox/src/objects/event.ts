@@ -23,8 +23,10 @@ export type EventType =
   | 'charge.updated'
   | 'charge.refunded'
   | 'charge.dispute.created'
+  | 'charge.refund.updated'
   | 'refund.created'
-  | 'refund.updated';
+  | 'refund.updated'
+  | 'refund.failed';
 
 export function newEvent(input: {
   type: EventType;

@@ -17,18 +17,21 @@ export interface BalanceTransactionObject {
   readonly fee: 0;
   readonly fee_details: readonly never[];
   readonly net: number;
-  readonly reporting_category: 'charge' | 'refund';
+  readonly reporting_category: BalanceTransactionType;
   readonly source: string;
   readonly status: 'available';
-  readonly type: 'charge' | 'refund';
+  readonly type: BalanceTransactionType;
 }
+
+/** `refund_failure`: a failed refund's money coming back to the account (Stripe's type and category). */
+export type BalanceTransactionType = 'charge' | 'refund' | 'refund_failure';
 
 export function newBalanceTransaction(input: {
   created: number;
   amount: number;
   currency: string;
   source: string;
-  type: 'charge' | 'refund';
+  type: BalanceTransactionType;
 }): BalanceTransactionObject {
   return {
     id: newId('txn'),

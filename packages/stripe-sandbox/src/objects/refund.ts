@@ -3,7 +3,14 @@ import type { ChargeObject } from './charge.js';
 
 export type RefundReason = 'duplicate' | 'fraudulent' | 'requested_by_customer';
 
-/** Stripe's `refund` object (SANDBOX.md §4.5, Appendix A). Card refunds succeed synchronously. */
+/** The statuses a card refund takes here: `requires_action` and `canceled` never happen to card refunds. */
+export type RefundStatus = 'pending' | 'succeeded' | 'failed';
+
+/**
+ * Stripe's `refund` object (SANDBOX.md §4.5, Appendix A). Card refunds succeed synchronously, except those
+ * of the asynchronous-refund test cards (`asyncRefund` in cards.ts). The optional keys appear only on the
+ * refunds they concern: `pending_reason` on a refund that started pending, `failure_*` once one failed.
+ */
 export interface RefundObject {
   readonly id: string;
   readonly object: 'refund';
@@ -28,8 +35,13 @@ export interface RefundObject {
   readonly reason: RefundReason | null;
   readonly receipt_number: null;
   readonly source_transfer_reversal: null;
-  readonly status: 'succeeded';
+  readonly status: RefundStatus;
   readonly transfer_reversal: null;
+  /** Why it is pending (2025-04-30.basil); `processing` is the card network's time, null once it is not. */
+  readonly pending_reason?: 'processing' | null;
+  /** The `refund_failure` balance transaction that gave the money back to the account. */
+  readonly failure_balance_transaction?: string;
+  readonly failure_reason?: string;
 }
 
 export function newRefund(input: {
@@ -39,6 +51,7 @@ export function newRefund(input: {
   balanceTransaction: string | null;
   reason: RefundReason | null;
   metadata: Record<string, string>;
+  status: 'pending' | 'succeeded';
 }): RefundObject {
   const { charge } = input;
   return {
@@ -61,7 +74,8 @@ export function newRefund(input: {
     reason: input.reason,
     receipt_number: null,
     source_transfer_reversal: null,
-    status: 'succeeded',
+    status: input.status,
     transfer_reversal: null,
+    ...(input.status === 'pending' ? { pending_reason: 'processing' as const } : {}),
   };
 }
