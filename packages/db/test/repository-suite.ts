@@ -7,7 +7,9 @@ import { paymentTests } from './repository-suite/payments.js';
 import { rateLimitTests } from './repository-suite/rate-limits.js';
 import { paymentFlowTests } from './repository-suite/payment-flow.js';
 import { refundTests } from './repository-suite/refunds.js';
+import { renewalTests } from './repository-suite/renewals.js';
 import { storeTests } from './repository-suite/store.js';
+import { subscriptionReadTests } from './repository-suite/subscription-reads.js';
 import { subscriptionTests } from './repository-suite/subscriptions.js';
 import { webhookWorkerTests } from './repository-suite/webhook-worker.js';
 import type { SuiteContext } from './repository-suite/context.js';
@@ -45,11 +47,13 @@ export function repositorySuite(name: string, open: () => Promise<{ db: Database
     paymentFlowTests(ctx);
     refundTests(ctx);
     subscriptionTests(ctx);
+    subscriptionReadTests(ctx);
     inboxTests(ctx);
     ledgerTests(ctx);
     storeTests(ctx);
     rateLimitTests(ctx);
     webhookWorkerTests(ctx);
     disputeTests(ctx);
+    renewalTests(ctx);
   });
 }

@@ -107,6 +107,11 @@ export interface Payment {
   readonly returnUrl: string | null;
   /** Where the card holder completes 3-D Secure, while the payment is `requires_action`. */
   readonly nextActionUrl: string | null;
+  /** The period a renewal (`subscription_cycle`) pays for; null for every other payment. */
+  readonly billingPeriodStart: Date | null;
+  readonly billingPeriodEnd: Date | null;
+  /** Which try of the period a renewal is: 0 first, 1… dunning retries; null for every other payment. */
+  readonly renewalAttempt: number | null;
   readonly createdAt: Date;
   readonly updatedAt: Date;
 }

@@ -38,11 +38,21 @@ describe('the payment state machine', () => {
         }
       }),
     );
-    expect(PAYMENT_STATUSES.filter((s) => isFinal('payment', s)).sort()).toEqual([
-      'canceled',
-      'failed',
-      'refunded',
-    ]);
+    expect(PAYMENT_STATUSES.filter((s) => isFinal('payment', s)).sort()).toEqual(['canceled', 'failed']);
+  });
+
+  it('moves a captured payment only among succeeded, partially_refunded and refunded, in both directions', () => {
+    // Down as well as up: a refund Stripe counted may fail or be canceled, and its amount is refundable again.
+    expect(PAYMENT_TRANSITIONS.succeeded).toEqual(['partially_refunded', 'refunded']);
+    expect(PAYMENT_TRANSITIONS.partially_refunded).toEqual(['succeeded', 'partially_refunded', 'refunded']);
+    expect(PAYMENT_TRANSITIONS.refunded).toEqual(['succeeded', 'partially_refunded']);
+    fc.assert(
+      fc.property(fc.constantFrom(...CAPTURED), fc.array(fc.nat(), { maxLength: 30 }), (start, choices) => {
+        for (const s of walk(start, choices)) {
+          expect(CAPTURED).toContain(s);
+        }
+      }),
+    );
   });
 
   it('never takes a captured payment back to a status before capture, on any path', () => {

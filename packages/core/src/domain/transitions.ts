@@ -3,17 +3,21 @@ import type { PaymentStatus, RefundStatus, SubscriptionStatus } from './statuses
 
 /**
  * The payment state machine: for each status, the statuses it may move to. A gateway call that ends
- * without an answer leaves a payment `pending`; it never becomes `failed` on a guess.
+ * without an answer leaves a payment `pending`; it never becomes `failed` on a guess. Once captured
+ * (`succeeded`), a payment moves only between `succeeded`, `partially_refunded` and `refunded`, as its
+ * `amountRefunded` follows Stripe's total: up as refunds succeed, and down again when a refund Stripe
+ * had counted fails or is canceled (the amount is refundable again) — so `refunded` is not final, and
+ * no path leads from a captured status back to one before capture.
  */
 export const PAYMENT_TRANSITIONS: Readonly<Record<PaymentStatus, readonly PaymentStatus[]>> = Object.freeze({
   pending: ['requires_action', 'processing', 'succeeded', 'failed', 'canceled'],
   requires_action: ['processing', 'succeeded', 'failed', 'canceled'],
   processing: ['succeeded', 'failed', 'canceled'],
   succeeded: ['partially_refunded', 'refunded'],
-  partially_refunded: ['partially_refunded', 'refunded'],
+  partially_refunded: ['succeeded', 'partially_refunded', 'refunded'],
   failed: [],
   canceled: [],
-  refunded: [],
+  refunded: ['succeeded', 'partially_refunded'],
 });
 
 /** The subscription state machine. `canceled` and `expired` are final. */

@@ -133,6 +133,12 @@ export interface CreateIntentInput {
   /** An attached PaymentMethod (`pm_…`), as {@link GatewayCard.stripePaymentMethodId}. */
   readonly stripePaymentMethodId: string;
   readonly idempotencyKey: string;
+  /**
+   * `off_session` for a subscription's first payment: the card is set up for the renewals pay will
+   * charge while its holder is absent, so the bank authenticates now (3-D Secure, if it wants it)
+   * instead of refusing every renewal with `authentication_required`.
+   */
+  readonly setupFutureUsage?: 'off_session';
 }
 
 /**

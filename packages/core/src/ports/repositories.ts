@@ -58,6 +58,8 @@ export type { NewWebhookEvent, WebhookEventRepository } from './webhook-event-re
 export interface AccountRepository {
   create(input: { name: string }): Promise<Account>;
   findById(id: AccountId): Promise<Account | null>;
+  /** Every account, newest first: how an admin command picks the only one when it is not told which. */
+  list(page: PageRequest): Promise<Page<Account>>;
 }
 
 export interface ApiKeyRepository {
@@ -137,6 +139,8 @@ export interface NewPayment {
   stripeIdempotencyKey: string;
   description?: string | null;
   returnUrl?: string | null;
+  /** For a renewal (`subscription_cycle`): the period it pays for and which try it is. */
+  renewal?: { periodStart: Date; periodEnd: Date; attempt: number } | null;
 }
 
 /** Fields a transition may set together with the status. */
@@ -197,6 +201,10 @@ export interface PaymentRepository {
     afterId?: PaymentId | undefined;
     limit: number;
   }): Promise<Payment[]>;
+  /** The renewal of `subscriptionId` for the period starting `periodStart`, try `attempt`; null when none was made. */
+  findRenewal(subscriptionId: SubscriptionId, periodStart: Date, attempt: number): Promise<Payment | null>;
+  /** A subscription's payments (first payment, renewals, retries), newest first. */
+  listBySubscription(accountId: AccountId, subscriptionId: SubscriptionId, limit: number): Promise<Payment[]>;
 }
 
 export interface NewSubscription {
@@ -237,6 +245,16 @@ export interface SubscriptionRepository {
   listDue(now: Date, limit: number): Promise<Subscription[]>;
   list(accountId: AccountId, page: PageRequest): Promise<Page<Subscription>>;
   listEvents(subscriptionId: SubscriptionId): Promise<SubscriptionEvent[]>;
+  /** One customer's subscriptions, newest first. */
+  listByCustomer(
+    accountId: AccountId,
+    customerId: CustomerId,
+    page: PageRequest,
+  ): Promise<Page<Subscription>>;
+  /** How many subscriptions of every account are in each status (the metrics gauge). */
+  countByStatus(): Promise<Record<SubscriptionStatus, number>>;
+  /** `incomplete` subscriptions of every account created before `createdBefore`, oldest first. */
+  listIncompleteCreatedBefore(createdBefore: Date, limit: number): Promise<Subscription[]>;
 }
 
 export interface NewRefund {
@@ -276,6 +294,22 @@ export interface RefundRepository {
    * it before the request that made it does); returns null when another Stripe id was recorded first.
    */
   setStripeRefundId(id: RefundId, stripeRefundId: string): Promise<Refund | null>;
+  /** Reads the refund and locks its row until the transaction ends (`FOR UPDATE`). */
+  lockById(id: RefundId): Promise<Refund | null>;
+  /**
+   * Refunds pay made (origin `pay`) of every account still `pending` without word from Stripe since
+   * `updatedBefore`, by id ascending after `afterId`: the recovery job's sweep.
+   */
+  listInFlight(query: {
+    updatedBefore: Date;
+    afterId?: RefundId | undefined;
+    limit: number;
+  }): Promise<Refund[]>;
+  /**
+   * The refund with this id in whichever account holds it, for an operator command given only the id.
+   * Never answer an API caller with it before checking it may see it.
+   */
+  findByIdAcrossAccounts(id: RefundId): Promise<Refund | null>;
 }
 
 /** A dispute as one Stripe report (an event's snapshot) shows it, with the payment it is about. */

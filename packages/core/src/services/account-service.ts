@@ -3,6 +3,7 @@ import type { ActorType, ApiKeyRole } from '../domain/statuses.js';
 import { NotFoundError, ValidationError } from '../errors.js';
 import type { AccountId, ApiKeyId } from '../ids.js';
 import type { Clock } from '../ports/clock.js';
+import type { Page, PageRequest } from '../ports/page.js';
 import type { Store } from '../ports/store.js';
 import { displayPrefix, generateApiKeySecret, hashApiKeySecret } from './api-key-secrets.js';
 
@@ -113,5 +114,10 @@ export class AccountService {
       });
       return revoked;
     });
+  }
+
+  /** Every account, newest first, a page at a time. */
+  async listAccounts(page: PageRequest): Promise<Page<Account>> {
+    return this.deps.store.repos.accounts.list(page);
   }
 }

@@ -243,6 +243,7 @@ export class PaymentFlow {
           stripeCustomerId,
           stripePaymentMethodId: card.stripePaymentMethodId,
           idempotencyKey: stripeCallKey(payment, 'create_intent'),
+          ...(payment.billingReason === 'subscription_create' ? { setupFutureUsage: 'off_session' } : {}),
         }),
       );
     }
@@ -297,7 +298,14 @@ export class PaymentFlow {
             this.deps.gateway.confirmIntent({
               stripePaymentIntentId: intentId,
               idempotencyKey: stripeCallKey(payment, 'confirm_intent'),
-              returnUrl: storedThreeDSecureReturnUrl(key) ?? this.deps.threeDSecureReturnUrl(payment.id),
+              // A renewal charges a card holder who is not there: Stripe then declines a card that needs
+              // 3-D Secure (`authentication_required`) instead of waiting for a challenge nobody will see.
+              ...(payment.billingReason === 'subscription_cycle'
+                ? { offSession: true }
+                : {
+                    returnUrl:
+                      storedThreeDSecureReturnUrl(key) ?? this.deps.threeDSecureReturnUrl(payment.id),
+                  }),
             }),
           ),
         );

@@ -73,9 +73,9 @@ export function stripeCustomerKey(customer: Pick<Customer, 'id'>): string {
 }
 
 /** Times a gateway call for `observe` (metrics), answered or not. */
-export async function observed<T>(
-  call: GatewayCallName,
-  observe: ((call: GatewayCallName, seconds: number, outcome: 'ok' | 'error') => void) | undefined,
+export async function observed<T, N extends string = GatewayCallName>(
+  call: N,
+  observe: ((call: N, seconds: number, outcome: 'ok' | 'error') => void) | undefined,
   run: () => Promise<T>,
 ): Promise<T> {
   const started = globalThis.performance.now();

@@ -74,6 +74,8 @@ export function observeIntent(intent: GatewayIntent): Observation {
   }
 }
 
+const REFUND_SIDE: ReadonlySet<PaymentStatus> = new Set(['succeeded', 'partially_refunded', 'refunded']);
+
 interface Move {
   readonly to: PaymentStatus;
   readonly amount: number;
@@ -138,7 +140,15 @@ export async function applyObservation(
 ): Promise<Payment> {
   let current = (await tx.payments.findById(payment.accountId, payment.id)) ?? payment;
   const move = moveFor(current, observation);
-  if (move !== null && move.to !== current.status && canTransition('payment', current.status, move.to)) {
+  // A captured payment moves only with its refunds (the state machine lets refunded go back to
+  // succeeded when a refund fails): a late `payment_intent.succeeded` must not take it there.
+  const captured = REFUND_SIDE.has(current.status);
+  if (
+    move !== null &&
+    !captured &&
+    move.to !== current.status &&
+    canTransition('payment', current.status, move.to)
+  ) {
     const moved = await tx.payments.transition(
       current.id,
       { from: current.status, to: move.to, amount: move.amount, patch: move.patch },

@@ -175,7 +175,12 @@ async function findIntent(deps: FlowDeps, payment: Payment): Promise<GatewayInte
   );
 }
 
-async function cancelAtStripe(deps: FlowDeps, payment: Payment, intentId: string): Promise<GatewayIntent> {
+/** Cancels the intent at Stripe; one that completed meanwhile (succeeded, processing) is read back instead. */
+export async function cancelAtStripe(
+  deps: FlowDeps,
+  payment: Payment,
+  intentId: string,
+): Promise<GatewayIntent> {
   try {
     return await call(deps, 'cancel_intent', () =>
       deps.gateway.cancelIntent({

@@ -4,6 +4,7 @@ import type { GatewayIntent } from '../ports/gateway.js';
 import type { GatewayCharge, GatewayEvent } from '../ports/gateway-events.js';
 import type { Logger } from '../ports/logger.js';
 import type { Repositories } from '../ports/repositories.js';
+import type { RefundSubscriptionPolicy } from './refund-results.js';
 
 /*
  * What a webhook handler works with and what it answers. A handler runs inside the worker's
@@ -39,6 +40,8 @@ export interface HandlerContext {
   readonly now: Date;
   readonly fetched: Fetched;
   readonly logger: Logger;
+  /** What a payment's becoming `refunded` does to the subscription it paid for. */
+  readonly refundSubscriptionPolicy: RefundSubscriptionPolicy;
 }
 
 export const PROCESSED: HandlerResult = Object.freeze({ kind: 'processed' });

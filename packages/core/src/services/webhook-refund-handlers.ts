@@ -3,6 +3,7 @@ import { canTransition } from '../domain/transitions.js';
 import { InternalError, UnknownGatewayStateError } from '../errors.js';
 import type { GatewayCharge, GatewayRefund } from '../ports/gateway-events.js';
 import { applyObservation, observeIntent } from './payment-outcome.js';
+import { setAmountRefunded } from './refund-ledger.js';
 import {
   PROCESSED,
   WebhookEventTooEarlyError,
@@ -21,9 +22,11 @@ import { paymentOfIntentId } from './webhook-payment-lookup.js';
  * an event row carrying the change. Two events announcing one refund therefore apply it once, and two
  * refunds of one amount (both made in Stripe's dashboard) both count, because the total says so.
  *
- * The total only rises. Stripe lowers it only when a refund it counted fails or is canceled; pay's
- * ledger has no move for that (event amounts are never negative, `refunded` is final), so the lower
- * figure is logged and the refund row records the failure.
+ * The total rises with every report, and falls only with a refund's failure: when a refund Stripe had
+ * counted fails or is canceled, Stripe gives its amount back and lowers the charge's total, and the
+ * refund event that says so (with the charge fetched fresh) sets the payment's `amount_refunded` down
+ * to it — `refunded → partially_refunded | succeeded` — so the amount is refundable again. Any other
+ * report of a lower total is older than one already applied, and changes nothing.
  */
 
 /** `charge.refunded`: the charge's snapshot carries Stripe's total at the time. */
@@ -72,15 +75,53 @@ export async function handleRefundEvent(ctx: HandlerContext, refund: GatewayRefu
   if (charges.length > 0 || intents.length > 0) {
     return fetchFirst({ intents, charges });
   }
-  await writeRefund(ctx, payment, stored, refund, change);
+  const written = await writeRefund(ctx, payment, stored, refund, change);
   const charge = chargeId === null ? undefined : ctx.fetched.charges.get(chargeId);
-  if (charge === undefined || charge.amountRefunded <= payment.amountRefunded) {
-    if (charge !== undefined && charge.amountRefunded < payment.amountRefunded) {
-      logLowerTotal(ctx, payment, charge.amountRefunded);
-    }
+  if (charge === undefined || charge.amountRefunded === payment.amountRefunded) {
     return PROCESSED;
   }
-  return raiseAmountRefunded(ctx, payment, charge.amountRefunded);
+  if (charge.amountRefunded > payment.amountRefunded) {
+    return raiseAmountRefunded(ctx, payment, charge.amountRefunded);
+  }
+  if (written !== null && (refund.status === 'failed' || refund.status === 'canceled')) {
+    return lowerAmountRefunded(ctx, payment, charge.amountRefunded, written);
+  }
+  logStaleTotal(ctx, payment, charge.amountRefunded);
+  return PROCESSED;
+}
+
+/**
+ * A refund Stripe had counted failed or was canceled: Stripe gave its amount back, and the charge
+ * (fetched now, not a snapshot) carries the lower total. The payment follows it down by the state
+ * machine; the event row names the refund that gave the amount back.
+ */
+async function lowerAmountRefunded(
+  ctx: HandlerContext,
+  payment: Payment,
+  target: number,
+  refund: Refund,
+): Promise<HandlerResult> {
+  const moved = await setAmountRefunded(ctx.tx, payment, target, {
+    cause: { ...ctx.cause, refundId: refund.id },
+    policy: ctx.refundSubscriptionPolicy,
+    now: ctx.now,
+  });
+  if (moved === null) {
+    throw new WebhookEventTooEarlyError(
+      `Payment ${payment.id} changed while its refund's failure was applied.`,
+      {
+        context: { paymentId: payment.id, refundId: refund.id, stripeEventId: ctx.event.stripeEventId },
+      },
+    );
+  }
+  ctx.logger.info('a refund failed: its amount is refundable again', {
+    paymentId: payment.id,
+    refundId: refund.id,
+    amountRefundedBefore: payment.amountRefunded,
+    amountRefunded: moved.amountRefunded,
+    stripeEventId: ctx.event.stripeEventId,
+  });
+  return PROCESSED;
 }
 
 async function lockPayment(ctx: HandlerContext, payment: Payment): Promise<Payment> {
@@ -129,20 +170,16 @@ async function raiseAmountRefunded(
   }
   if (target <= current.amountRefunded) {
     if (target < current.amountRefunded) {
-      logLowerTotal(ctx, current, target);
+      logStaleTotal(ctx, current, target);
     }
     return PROCESSED;
   }
-  const moved = await ctx.tx.payments.transition(
-    current.id,
-    {
-      from: current.status,
-      to: target >= current.amount ? 'refunded' : 'partially_refunded',
-      amount: target - current.amountRefunded,
-      patch: { amountRefunded: target },
-    },
-    ctx.cause,
-  );
+  // A payment refunded in full takes its subscription along, by the configured policy.
+  const moved = await setAmountRefunded(ctx.tx, current, target, {
+    cause: ctx.cause,
+    policy: ctx.refundSubscriptionPolicy,
+    now: ctx.now,
+  });
   if (moved === null) {
     throw new WebhookEventTooEarlyError(`Payment ${current.id} changed while its refund was applied.`, {
       context,
@@ -151,8 +188,8 @@ async function raiseAmountRefunded(
   return PROCESSED;
 }
 
-function logLowerTotal(ctx: HandlerContext, payment: Payment, stripeTotal: number): void {
-  ctx.logger.warn('Stripe refunded less than pay recorded (a refund failed); pay keeps its total', {
+function logStaleTotal(ctx: HandlerContext, payment: Payment, stripeTotal: number): void {
+  ctx.logger.info("a report of a lower refunded total with no refund failing: older than pay's, ignored", {
     paymentId: payment.id,
     amountRefunded: payment.amountRefunded,
     stripeAmountRefunded: stripeTotal,
@@ -212,13 +249,13 @@ async function writeRefund(
   stored: Refund | null,
   refund: GatewayRefund,
   change: Exclude<RefundChange, 'none'>,
-): Promise<void> {
+): Promise<Refund | null> {
   const { tx, cause } = ctx;
   if (change === 'link' && stored !== null) {
     if ((await tx.refunds.setStripeRefundId(stored.id, refund.stripeRefundId)) === null) {
       throw new WebhookEventTooEarlyError(`Refund ${stored.id} changed while its Stripe id was recorded.`);
     }
-    return;
+    return null;
   }
   let current = stored;
   if (current === null) {
@@ -237,7 +274,7 @@ async function writeRefund(
       cause,
     );
     if (current.status === refund.status) {
-      return;
+      return current;
     }
   }
   const moved = await tx.refunds.transition(
@@ -256,4 +293,5 @@ async function writeRefund(
   if (moved === null) {
     throw new WebhookEventTooEarlyError(`Refund ${current.id} changed while this event was applied.`);
   }
+  return moved;
 }

@@ -120,7 +120,12 @@ describe('refund events', () => {
     await h.deliver(h.stripe.chargeEvent(intentId));
     await h.webhooks.processDue();
     expect(h.payment(payment.id)).toMatchObject({ status: 'refunded', amountRefunded: 2_000 });
-    expect(h.memory.tables.subscriptions.find((s) => s.id === payment.subscriptionId)?.status).toBe('active');
+    // The intent's success activated the subscription first; the full refund then ended it (policy cancel_now).
+    expect(
+      h.memory.tables.subscriptionEvents
+        .filter((e) => e.subscriptionId === payment.subscriptionId)
+        .map((e) => e.toStatus),
+    ).toEqual(['incomplete', 'active', 'canceled']);
 
     await h.deliver(succeeded);
     expect(await h.webhooks.processDue()).toMatchObject({ processed: 1 });

@@ -9,6 +9,7 @@ import type { Logger } from '../ports/logger.js';
 import type { Page, PageRequest } from '../ports/page.js';
 import type { NewWebhookEvent, Repositories } from '../ports/repositories.js';
 import type { Store } from '../ports/store.js';
+import type { RefundSubscriptionPolicy } from './refund-results.js';
 import { checkPageRequest } from './page-limits.js';
 import { logFieldsOf } from './payment-log-fields.js';
 import {
@@ -64,6 +65,8 @@ export interface WebhookServiceDeps {
   readonly faults?: FaultPoints;
   /** Called once per attempt's outcome, for metrics. */
   readonly observe?: (outcome: WebhookOutcome) => void;
+  /** PAY_REFUND_SUBSCRIPTION_POLICY: what a payment refunded in full by webhook does to its subscription; `cancel_now`. */
+  readonly refundSubscriptionPolicy?: RefundSubscriptionPolicy;
 }
 
 /** How long other workers leave an event alone while one fetches from Stripe for it. */
@@ -287,6 +290,7 @@ export class WebhookService {
       now,
       fetched,
       logger: this.deps.logger,
+      refundSubscriptionPolicy: this.deps.refundSubscriptionPolicy ?? 'cancel_now',
     });
     if (result.kind === 'fetch') {
       await tx.webhookEvents.defer(event.id, new Date(now.getTime() + FETCH_LEASE_MS));

@@ -20,6 +20,13 @@ import {
   type GatewayDecline,
   type GatewayIntent,
   type PaymentGateway,
+  type CreateGatewayRefundInput,
+  type FindGatewayRefundInput,
+  type GatewayCharge,
+  type GatewayRefund,
+  type GatewayRefundStatus,
+  type RefundGateway,
+  type RefundId,
 } from '../../src/index.js';
 
 /**
@@ -34,7 +41,7 @@ import {
  */
 
 /** A method of the port. */
-export type GatewayMethod = keyof PaymentGateway;
+export type GatewayMethod = keyof PaymentGateway | keyof RefundGateway;
 
 /** How a call fails. `unavailable_after` acts first and loses the answer (Stripe committed). */
 export type GatewayFaultKind =
@@ -71,6 +78,12 @@ const INSUFFICIENT_FUNDS: GatewayDecline = {
   code: 'card_declined',
   declineCode: 'insufficient_funds',
   message: 'Your card has insufficient funds.',
+};
+/** Stripe's answer when a card that needs 3-D Secure is charged off-session (a renewal). */
+const AUTHENTICATION_REQUIRED: GatewayDecline = {
+  code: 'authentication_required',
+  declineCode: 'authentication_required',
+  message: 'Your card was declined. This transaction requires authentication.',
 };
 const THREE_D_SECURE_FAILED: GatewayDecline = {
   code: 'payment_intent_authentication_failure',
@@ -115,7 +128,7 @@ interface IntentRecord {
 }
 
 /** The in-memory gateway. `clock` drives key expiry and intents' `created`. */
-export class MemoryGateway implements PaymentGateway {
+export class MemoryGateway implements PaymentGateway, RefundGateway {
   readonly calls: RecordedCall[] = [];
   private readonly faults: { method: GatewayMethod; kind: GatewayFaultKind; times: number }[] = [];
   private readonly answers = new Map<string, StoredAnswer>();
@@ -161,6 +174,19 @@ export class MemoryGateway implements PaymentGateway {
       return this.update(record, { status: 'failed', failure: THREE_D_SECURE_FAILED, redirectUrl: null });
     }
     return this.charge(record);
+  }
+
+  /**
+   * From now on the attached card `stripePaymentMethodId` is charged as the test alias `alias` is (a saved
+   * card that starts declining, or needs authentication, or recovers): what a renewal meets months later.
+   */
+  changeCard(stripePaymentMethodId: string, alias: string): void {
+    const method = this.methods.get(stripePaymentMethodId);
+    const card = CARDS[alias];
+    if (method === undefined || card === undefined) {
+      throw new Error(`the twin holds no attached card ${stripePaymentMethodId}, or knows no alias ${alias}`);
+    }
+    this.methods.set(stripePaymentMethodId, { ...method, card });
   }
 
   /** Settles a `processing` intent, as the bank eventually does. */
@@ -242,6 +268,11 @@ export class MemoryGateway implements PaymentGateway {
       record.returnUrl = input.returnUrl ?? null;
       const card = record.card;
       if (card.threeDSecure === true) {
+        if (input.offSession === true) {
+          // Nobody is there to authenticate: Stripe declines, and the intent waits for another card.
+          const intent = this.update(record, { status: 'failed', failure: AUTHENTICATION_REQUIRED });
+          return { kind: 'declined', intent, decline: AUTHENTICATION_REQUIRED };
+        }
         const redirectUrl =
           input.returnUrl === undefined
             ? null
@@ -298,6 +329,151 @@ export class MemoryGateway implements PaymentGateway {
       }
       return this.update(record, { status: 'canceled', redirectUrl: null });
     });
+  }
+
+  /*
+   * Refunds (RefundGateway), held as Stripe holds them: each intent's charge with its running
+   * `amountRefunded` (pending refunds count, failed and canceled ones give their amount back), and
+   * the refunds themselves. `createRefund` honours idempotency keys like every call and refuses more
+   * than the charge has left, with Stripe's own errors.
+   */
+  protected readonly charges = new Map<string, GatewayCharge>();
+  protected readonly refunds = new Map<string, GatewayRefund>();
+  /** The status Stripe gives new refunds (card refunds mostly succeed at once; some stay pending). */
+  refundStatusOnCreate: 'succeeded' | 'pending' = 'succeeded';
+
+  createRefund(input: CreateGatewayRefundInput): Promise<GatewayRefund> {
+    return this.call('createRefund', input.idempotencyKey, input, () => {
+      const record = this.record(input.stripePaymentIntentId);
+      if (record.intent.status !== 'succeeded') {
+        throw new GatewayRejectedError(
+          `This PaymentIntent (${input.stripePaymentIntentId}) does not have a successful charge to refund.`,
+          { gatewayCode: 'charge_not_refundable' },
+        );
+      }
+      const charge = this.chargeOf(input.stripePaymentIntentId);
+      const remaining = charge.amountCaptured - charge.amountRefunded;
+      if (remaining <= 0) {
+        throw new GatewayRejectedError(`Charge ${charge.stripeChargeId} has already been refunded.`, {
+          gatewayCode: 'charge_already_refunded',
+        });
+      }
+      if (input.amount > remaining) {
+        throw new GatewayRejectedError(
+          `Refund amount (${input.amount}) is greater than unrefunded amount on charge (${remaining})`,
+          { param: 'amount', gatewayCode: null },
+        );
+      }
+      return this.refund(input.stripePaymentIntentId, input.amount, {
+        refundId: input.refundId,
+        reason: input.reason,
+        status: this.refundStatusOnCreate,
+      });
+    });
+  }
+
+  retrieveRefund(stripeRefundId: string): Promise<GatewayRefund> {
+    return this.call('retrieveRefund', null, stripeRefundId, () => this.refundOf(stripeRefundId));
+  }
+
+  findRefundByRefundId(input: FindGatewayRefundInput): Promise<GatewayRefund | null> {
+    return this.call(
+      'findRefundByRefundId',
+      null,
+      input,
+      () =>
+        this.allRefunds().find(
+          (r) => r.refundId === input.refundId && r.stripePaymentIntentId === input.stripePaymentIntentId,
+        ) ?? null,
+    );
+  }
+
+  /** Every refund the twin holds, oldest first. */
+  allRefunds(): GatewayRefund[] {
+    return [...this.refunds.values()];
+  }
+
+  /** The charge of an intent: made on first use, captured in full (Stripe charges on confirmation). */
+  chargeOf(stripePaymentIntentId: string): GatewayCharge {
+    const id = `ch_${stripePaymentIntentId}`;
+    const existing = this.charges.get(id);
+    if (existing !== undefined) {
+      return existing;
+    }
+    const intent = this.record(stripePaymentIntentId).intent;
+    const charge: GatewayCharge = {
+      stripeChargeId: id,
+      stripePaymentIntentId,
+      amount: intent.amount,
+      amountCaptured: intent.amount,
+      amountRefunded: 0,
+      currency: intent.currency,
+      status: 'succeeded',
+      created: this.clock.now(),
+    };
+    this.charges.set(id, charge);
+    return charge;
+  }
+
+  /** Refunds part of an intent's charge, as Stripe's dashboard (or pay, with `refundId`) would. */
+  refund(
+    stripePaymentIntentId: string,
+    amount: number,
+    options: {
+      readonly refundId?: RefundId;
+      readonly status?: 'succeeded' | 'pending';
+      readonly reason?: string | null;
+    } = {},
+  ): GatewayRefund {
+    const charge = this.chargeOf(stripePaymentIntentId);
+    if (charge.amountRefunded + amount > charge.amountCaptured) {
+      throw new Error(`refund of ${amount} exceeds what remains on ${charge.stripeChargeId}`);
+    }
+    this.charges.set(charge.stripeChargeId, { ...charge, amountRefunded: charge.amountRefunded + amount });
+    const refund: GatewayRefund = {
+      stripeRefundId: this.nextId('re'),
+      stripePaymentIntentId,
+      stripeChargeId: charge.stripeChargeId,
+      amount,
+      currency: charge.currency,
+      status: options.status ?? 'succeeded',
+      reason: options.reason ?? null,
+      failureReason: null,
+      refundId: options.refundId ?? null,
+      created: this.clock.now(),
+    };
+    this.refunds.set(refund.stripeRefundId, refund);
+    return refund;
+  }
+
+  /** Moves a refund on; a failed or canceled one gives its amount back to the charge, as Stripe does. */
+  setRefundStatus(stripeRefundId: string, status: GatewayRefundStatus): GatewayRefund {
+    const refund = this.refundOf(stripeRefundId);
+    const next: GatewayRefund = {
+      ...refund,
+      status,
+      failureReason: status === 'failed' ? 'expired_or_canceled_card' : null,
+    };
+    this.refunds.set(stripeRefundId, next);
+    const gaveBack = refund.status !== 'failed' && refund.status !== 'canceled';
+    if (gaveBack && (status === 'failed' || status === 'canceled') && refund.stripeChargeId !== null) {
+      const charge = this.charges.get(refund.stripeChargeId);
+      if (charge !== undefined) {
+        this.charges.set(charge.stripeChargeId, {
+          ...charge,
+          amountRefunded: charge.amountRefunded - refund.amount,
+        });
+      }
+    }
+    return next;
+  }
+
+  protected refundOf(stripeRefundId: string): GatewayRefund {
+    const refund = this.refunds.get(stripeRefundId);
+    if (refund === undefined) {
+      throw rejected(`No such refund: '${stripeRefundId}'`, 'id');
+    }
+    return refund;
   }
 
   private charge(record: IntentRecord): GatewayIntent {

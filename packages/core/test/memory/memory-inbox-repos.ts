@@ -137,6 +137,20 @@ export function memoryRefunds(tables: InboxTables, now: Now): RefundRepository {
       }
       return Promise.resolve(replaceRow(tables.refunds, { ...refund, stripeRefundId, updatedAt: now() }));
     },
+    findByIdAcrossAccounts: (id) => Promise.resolve(byId(id) ?? null),
+    lockById: (id) => Promise.resolve(byId(id) ?? null),
+    listInFlight: (query) =>
+      Promise.resolve(
+        byIdAscending(
+          tables.refunds.filter(
+            (r) =>
+              r.origin === 'pay' &&
+              r.status === 'pending' &&
+              r.updatedAt.getTime() < query.updatedBefore.getTime() &&
+              (query.afterId === undefined || r.id > query.afterId),
+          ),
+        ).slice(0, query.limit),
+      ),
   };
 }
 

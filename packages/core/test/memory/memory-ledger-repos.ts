@@ -1,4 +1,5 @@
 import {
+  SUBSCRIPTION_STATUSES,
   assertTransition,
   newId,
   type Cause,
@@ -8,6 +9,7 @@ import {
   type Subscription,
   type SubscriptionPatch,
   type SubscriptionRepository,
+  type SubscriptionStatus,
 } from '../../src/index.js';
 import {
   byIdAscending,
@@ -70,6 +72,9 @@ export function memoryPayments(tables: PaymentTables, now: Now): PaymentReposito
         description: input.description ?? null,
         returnUrl: input.returnUrl ?? null,
         nextActionUrl: null,
+        billingPeriodStart: input.renewal?.periodStart ?? null,
+        billingPeriodEnd: input.renewal?.periodEnd ?? null,
+        renewalAttempt: input.renewal?.attempt ?? null,
         createdAt: at,
         updatedAt: at,
       };
@@ -149,6 +154,23 @@ export function memoryPayments(tables: PaymentTables, now: Now): PaymentReposito
               (query.afterId === undefined || p.id > query.afterId),
           ),
         ).slice(0, query.limit),
+      ),
+    listBySubscription: (accountId, subscriptionId, limit) =>
+      Promise.resolve([
+        ...pageOf(
+          tables.payments.filter((p) => p.accountId === accountId && p.subscriptionId === subscriptionId),
+          { limit },
+        ).data,
+      ]),
+    findRenewal: (subscriptionId, periodStart, attempt) =>
+      Promise.resolve(
+        tables.payments.find(
+          (p) =>
+            p.billingReason === 'subscription_cycle' &&
+            p.subscriptionId === subscriptionId &&
+            p.billingPeriodStart?.getTime() === periodStart.getTime() &&
+            p.renewalAttempt === attempt,
+        ) ?? null,
       ),
   };
 }
@@ -246,5 +268,29 @@ export function memorySubscriptions(tables: PaymentTables, now: Now): Subscripti
       ),
     listEvents: (subscriptionId) =>
       Promise.resolve(tables.subscriptionEvents.filter((e) => e.subscriptionId === subscriptionId)),
+    listByCustomer: (accountId, customerId, request) =>
+      Promise.resolve(
+        pageOf(
+          tables.subscriptions.filter((s) => s.accountId === accountId && s.customerId === customerId),
+          request,
+        ),
+      ),
+    countByStatus: () => {
+      const counts = Object.fromEntries(SUBSCRIPTION_STATUSES.map((status) => [status, 0])) as Record<
+        SubscriptionStatus,
+        number
+      >;
+      for (const subscription of tables.subscriptions) {
+        counts[subscription.status] += 1;
+      }
+      return Promise.resolve(counts);
+    },
+    listIncompleteCreatedBefore: (createdBefore, limit) =>
+      Promise.resolve(
+        tables.subscriptions
+          .filter((s) => s.status === 'incomplete' && s.createdAt.getTime() < createdBefore.getTime())
+          .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : 1))
+          .slice(0, limit),
+      ),
   };
 }

@@ -72,6 +72,7 @@ export function createMemoryStore(options: { readonly clock?: Clock } = {}): Mem
         return Promise.resolve(account);
       },
       findById: (id) => Promise.resolve(tables.accounts.find((a) => a.id === id) ?? null),
+      list: (request) => Promise.resolve(page(tables.accounts, request)),
     },
     apiKeys: {
       create: (input) => {

@@ -10,8 +10,6 @@ import {
   type GatewayEvents,
   type GatewayIntent,
   type GatewayRefund,
-  type GatewayRefundStatus,
-  type RefundId,
 } from '../../src/index.js';
 import { MemoryGateway } from './memory-gateway.js';
 
@@ -39,8 +37,6 @@ export class MemoryStripe extends MemoryGateway implements GatewayEvents {
   readonly retrieves: RetrieveCall[] = [];
   /** Called before every retrieve: a test's guard (say, "never inside a transaction"). */
   beforeRetrieve: (method: RetrieveCall['method'] | 'retrieveIntent') => void = () => undefined;
-  private readonly charges = new Map<string, GatewayCharge>();
-  private readonly refunds = new Map<string, GatewayRefund>();
   private readonly disputes = new Map<string, GatewayDispute>();
   private sequenceOfObjects = 0;
 
@@ -55,76 +51,6 @@ export class MemoryStripe extends MemoryGateway implements GatewayEvents {
       throw new Error(`the twin holds no intent ${stripePaymentIntentId}`);
     }
     return intent;
-  }
-
-  /** The charge of an intent: made on first use, captured in full (Stripe charges on confirmation). */
-  chargeOf(stripePaymentIntentId: string): GatewayCharge {
-    const id = `ch_${stripePaymentIntentId}`;
-    const existing = this.charges.get(id);
-    if (existing !== undefined) {
-      return existing;
-    }
-    const intent = this.intent(stripePaymentIntentId);
-    const charge: GatewayCharge = {
-      stripeChargeId: id,
-      stripePaymentIntentId,
-      amount: intent.amount,
-      amountCaptured: intent.amount,
-      amountRefunded: 0,
-      currency: intent.currency,
-      status: 'succeeded',
-      created: this.stripeClock.now(),
-    };
-    this.charges.set(id, charge);
-    return charge;
-  }
-
-  /** Refunds part of an intent's charge, as Stripe's dashboard (or pay, with `refundId`) would. */
-  refund(
-    stripePaymentIntentId: string,
-    amount: number,
-    options: { readonly refundId?: RefundId; readonly status?: 'succeeded' | 'pending' } = {},
-  ): GatewayRefund {
-    const charge = this.chargeOf(stripePaymentIntentId);
-    if (charge.amountRefunded + amount > charge.amountCaptured) {
-      throw new Error(`refund of ${amount} exceeds what remains on ${charge.stripeChargeId}`);
-    }
-    this.charges.set(charge.stripeChargeId, { ...charge, amountRefunded: charge.amountRefunded + amount });
-    const refund: GatewayRefund = {
-      stripeRefundId: this.nextObjectId('re'),
-      stripePaymentIntentId,
-      stripeChargeId: charge.stripeChargeId,
-      amount,
-      currency: charge.currency,
-      status: options.status ?? 'succeeded',
-      reason: null,
-      failureReason: null,
-      refundId: options.refundId ?? null,
-      created: this.stripeClock.now(),
-    };
-    this.refunds.set(refund.stripeRefundId, refund);
-    return refund;
-  }
-
-  /** Moves a refund on; a failed or canceled one gives its amount back to the charge, as Stripe does. */
-  setRefundStatus(stripeRefundId: string, status: GatewayRefundStatus): GatewayRefund {
-    const refund = this.refundOf(stripeRefundId);
-    const next: GatewayRefund = {
-      ...refund,
-      status,
-      failureReason: status === 'failed' ? 'expired_or_canceled_card' : null,
-    };
-    this.refunds.set(stripeRefundId, next);
-    if ((status === 'failed' || status === 'canceled') && refund.stripeChargeId !== null) {
-      const charge = this.charges.get(refund.stripeChargeId);
-      if (charge !== undefined) {
-        this.charges.set(charge.stripeChargeId, {
-          ...charge,
-          amountRefunded: charge.amountRefunded - refund.amount,
-        });
-      }
-    }
-    return next;
   }
 
   /** The bank opens a dispute on an intent's charge. */
@@ -214,24 +140,16 @@ export class MemoryStripe extends MemoryGateway implements GatewayEvents {
       : Promise.resolve(charge);
   }
 
-  retrieveRefund(stripeRefundId: string): Promise<GatewayRefund> {
+  override retrieveRefund(stripeRefundId: string): Promise<GatewayRefund> {
     this.beforeRetrieve('retrieveRefund');
     this.retrieves.push({ method: 'retrieveRefund', id: stripeRefundId });
-    return Promise.resolve(this.refundOf(stripeRefundId));
+    return super.retrieveRefund(stripeRefundId);
   }
 
   retrieveDispute(stripeDisputeId: string): Promise<GatewayDispute> {
     this.beforeRetrieve('retrieveDispute');
     this.retrieves.push({ method: 'retrieveDispute', id: stripeDisputeId });
     return Promise.resolve(this.disputeOf(stripeDisputeId));
-  }
-
-  private refundOf(id: string): GatewayRefund {
-    const refund = this.refunds.get(id);
-    if (refund === undefined) {
-      throw new Error(`the twin holds no refund ${id}`);
-    }
-    return refund;
   }
 
   private disputeOf(id: string): GatewayDispute {

@@ -3,7 +3,7 @@ import { newId, type Account, type AccountRepository, type ApiKey, type ApiKeyRe
 import type { AccountRow, ApiKeyRow } from '../rows.js';
 import type { Executor } from '../store.js';
 import { accounts, apiKeys } from '../tables.js';
-import { firstOrNull, single } from './shared.js';
+import { firstOrNull, olderThan, pageFetchSize, single, toPage } from './shared.js';
 
 const toAccount = (row: AccountRow): Account => ({ id: row.id, name: row.name, createdAt: row.createdAt });
 
@@ -33,6 +33,17 @@ export function createAccountRepository(x: Executor): AccountRepository {
     async findById(id) {
       const rows = await x.db().select().from(accounts).where(eq(accounts.id, id));
       return firstOrNull(rows, toAccount);
+    },
+
+    async list(page) {
+      const rows = await x
+        .db()
+        .select()
+        .from(accounts)
+        .where(olderThan(accounts.id, page))
+        .orderBy(desc(accounts.id))
+        .limit(pageFetchSize(page));
+      return toPage(rows, page, toAccount);
     },
   };
 }

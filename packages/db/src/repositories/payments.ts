@@ -32,6 +32,9 @@ const toPayment = (row: PaymentRow): Payment => ({
   description: row.description,
   returnUrl: row.returnUrl,
   nextActionUrl: row.nextActionUrl,
+  billingPeriodStart: row.billingPeriodStart,
+  billingPeriodEnd: row.billingPeriodEnd,
+  renewalAttempt: row.renewalAttempt,
   createdAt: row.createdAt,
   updatedAt: row.updatedAt,
 });
@@ -81,6 +84,9 @@ export function createPaymentRepository(x: Executor): PaymentRepository {
             stripeIdempotencyKey: input.stripeIdempotencyKey,
             description: input.description ?? null,
             returnUrl: input.returnUrl ?? null,
+            billingPeriodStart: input.renewal?.periodStart ?? null,
+            billingPeriodEnd: input.renewal?.periodEnd ?? null,
+            renewalAttempt: input.renewal?.attempt ?? null,
             createdAt: now,
             updatedAt: now,
           })
@@ -248,6 +254,34 @@ export function createPaymentRepository(x: Executor): PaymentRepository {
         .orderBy(asc(payments.id))
         .limit(query.limit);
       return rows.map(toPayment);
+    },
+
+    async listBySubscription(accountId, subscriptionId, limit) {
+      const rows = await x
+        .db()
+        .select()
+        .from(payments)
+        .where(and(eq(payments.accountId, accountId), eq(payments.subscriptionId, subscriptionId)))
+        .orderBy(desc(payments.id))
+        .limit(limit);
+      return rows.map(toPayment);
+    },
+
+    async findRenewal(subscriptionId, periodStart, attempt) {
+      // The billing reason is spelled as payments_renewal_unique's predicate, so the lookup is that index's.
+      const rows = await x
+        .db()
+        .select()
+        .from(payments)
+        .where(
+          and(
+            sql`${payments.billingReason} = 'subscription_cycle'`,
+            eq(payments.subscriptionId, subscriptionId),
+            eq(payments.billingPeriodStart, periodStart),
+            eq(payments.renewalAttempt, attempt),
+          ),
+        );
+      return firstOrNull(rows, toPayment);
     },
   };
 }

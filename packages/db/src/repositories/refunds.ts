@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, isNull, or } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, isNull, lt, or } from 'drizzle-orm';
 import {
   assertTransition,
   newId,
@@ -175,6 +175,34 @@ export function createRefundRepository(x: Executor): RefundRepository {
         )
         .returning();
       return firstOrNull(rows, toRefund);
+    },
+
+    async findByIdAcrossAccounts(id) {
+      const rows = await x.db().select().from(refunds).where(eq(refunds.id, id));
+      return firstOrNull(rows, toRefund);
+    },
+
+    async lockById(id) {
+      const rows = await x.db().select().from(refunds).where(eq(refunds.id, id)).for('update');
+      return firstOrNull(rows, toRefund);
+    },
+
+    async listInFlight(query) {
+      const rows = await x
+        .db()
+        .select()
+        .from(refunds)
+        .where(
+          and(
+            eq(refunds.origin, 'pay'),
+            eq(refunds.status, 'pending'),
+            lt(refunds.updatedAt, query.updatedBefore),
+            query.afterId === undefined ? undefined : gt(refunds.id, query.afterId),
+          ),
+        )
+        .orderBy(asc(refunds.id))
+        .limit(query.limit);
+      return rows.map(toRefund);
     },
   };
 }

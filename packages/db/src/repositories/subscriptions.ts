@@ -1,11 +1,13 @@
-import { and, asc, desc, eq, lte, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, lt, lte, sql } from 'drizzle-orm';
 import {
+  SUBSCRIPTION_STATUSES,
   assertTransition,
   newId,
   type Subscription,
   type SubscriptionEvent,
   type SubscriptionPatch,
   type SubscriptionRepository,
+  type SubscriptionStatus,
 } from '@pay/core';
 import type { SubscriptionEventRow, SubscriptionRow } from '../rows.js';
 import type { Executor } from '../store.js';
@@ -175,6 +177,50 @@ export function createSubscriptionRepository(x: Executor): SubscriptionRepositor
         .where(eq(subscriptionEvents.subscriptionId, subscriptionId))
         .orderBy(asc(subscriptionEvents.seq));
       return rows.map(toSubscriptionEvent);
+    },
+
+    async listByCustomer(accountId, customerId, page) {
+      const rows = await x
+        .db()
+        .select()
+        .from(subscriptions)
+        .where(
+          and(
+            eq(subscriptions.accountId, accountId),
+            eq(subscriptions.customerId, customerId),
+            olderThan(subscriptions.id, page),
+          ),
+        )
+        .orderBy(desc(subscriptions.id))
+        .limit(pageFetchSize(page));
+      return toPage(rows, page, toSubscription);
+    },
+
+    async countByStatus() {
+      const rows = await x
+        .db()
+        .select({ status: subscriptions.status, n: count() })
+        .from(subscriptions)
+        .groupBy(subscriptions.status);
+      const counts = Object.fromEntries(SUBSCRIPTION_STATUSES.map((status) => [status, 0])) as Record<
+        SubscriptionStatus,
+        number
+      >;
+      for (const row of rows) {
+        counts[row.status] = row.n;
+      }
+      return counts;
+    },
+
+    async listIncompleteCreatedBefore(createdBefore, limit) {
+      const rows = await x
+        .db()
+        .select()
+        .from(subscriptions)
+        .where(and(eq(subscriptions.status, 'incomplete'), lt(subscriptions.createdAt, createdBefore)))
+        .orderBy(asc(subscriptions.createdAt), asc(subscriptions.id))
+        .limit(limit);
+      return rows.map(toSubscription);
     },
   };
 }

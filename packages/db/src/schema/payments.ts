@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { check, foreignKey, index, text, unique } from 'drizzle-orm/pg-core';
+import { check, foreignKey, index, integer, text, unique, uniqueIndex } from 'drizzle-orm/pg-core';
 import {
   BILLING_REASONS,
   PAYMENT_STATUSES,
@@ -11,7 +11,7 @@ import {
   type SubscriptionId,
 } from '@pay/core';
 import { accounts } from './accounts.js';
-import { currency, isCurrencyCode, isOneOf, minorUnits, pay, timestamps } from './columns.js';
+import { currency, isCurrencyCode, isOneOf, minorUnits, pay, timestamps, timestamptz } from './columns.js';
 import { customers, paymentMethods } from './customers.js';
 import { plans } from './plans.js';
 import { subscriptions } from './subscriptions.js';
@@ -47,6 +47,11 @@ export const payments = pay.table(
     returnUrl: text(),
     // Stripe's 3-D Secure page while the payment is `requires_action`, so a read can hand it out again.
     nextActionUrl: text(),
+    // A renewal (`subscription_cycle`) pays for one period of its subscription; dunning retries of that
+    // period are attempts 1, 2, … (the first try is 0). Null for every other payment.
+    billingPeriodStart: timestamptz(),
+    billingPeriodEnd: timestamptz(),
+    renewalAttempt: integer(),
     ...timestamps(),
   },
   (t) => [
@@ -74,10 +79,23 @@ export const payments = pay.table(
     unique('payments_account_id_id_unique').on(t.accountId, t.id),
     // A user's payments, newest page by page (GET /payments?user_id=…).
     index('payments_account_id_customer_id_id_idx').on(t.accountId, t.customerId, t.id),
+    // A subscription's payments, newest first (its view's recent payments, expiring an incomplete one).
+    index('payments_account_id_subscription_id_id_idx')
+      .on(t.accountId, t.subscriptionId, t.id)
+      .where(sql`${t.subscriptionId} IS NOT NULL`),
     // The recovery job's sweep of payments still waiting on Stripe.
     index('payments_in_flight_idx')
       .on(t.createdAt)
       .where(sql`${t.status} IN ('pending', 'requires_action', 'processing')`),
+    // Two schedulers, a crash or a retry can never make two payments for one try of one period.
+    uniqueIndex('payments_renewal_unique')
+      .on(t.subscriptionId, t.billingPeriodStart, t.renewalAttempt)
+      .where(sql`${t.billingReason} = 'subscription_cycle'`),
+    // A renewal names its period and try; nothing else does.
+    check(
+      'payments_renewal_check',
+      sql`(${t.billingReason} = 'subscription_cycle') = (${t.subscriptionId} IS NOT NULL AND ${t.billingPeriodStart} IS NOT NULL AND ${t.billingPeriodEnd} IS NOT NULL AND ${t.renewalAttempt} IS NOT NULL)`,
+    ),
     check('payments_status_check', isOneOf(t.status, PAYMENT_STATUSES)),
     check('payments_billing_reason_check', isOneOf(t.billingReason, BILLING_REASONS)),
     check('payments_amount_check', sql`${t.amount} > 0`),

@@ -36,6 +36,10 @@ export const refunds = pay.table(
     }),
     unique('refunds_account_id_id_unique').on(t.accountId, t.id),
     index('refunds_payment_id_idx').on(t.paymentId),
+    // The recovery job's sweep of refunds pay sent and Stripe has not settled.
+    index('refunds_in_flight_idx')
+      .on(t.updatedAt)
+      .where(sql`${t.status} = 'pending' AND ${t.origin} = 'pay'`),
     check('refunds_status_check', isOneOf(t.status, REFUND_STATUSES)),
     check('refunds_origin_check', isOneOf(t.origin, REFUND_ORIGINS)),
     check('refunds_amount_check', sql`${t.amount} > 0`),

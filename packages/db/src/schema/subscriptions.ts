@@ -54,6 +54,8 @@ export const subscriptions = pay.table(
     }),
     unique('subscriptions_account_id_id_unique').on(t.accountId, t.id),
     // The renewal job's scan: only live subscriptions are ever due.
+    // A user's subscriptions, newest first (GET /subscriptions?user_id=…, pay subscription-info).
+    index('subscriptions_account_id_customer_id_id_idx').on(t.accountId, t.customerId, t.id),
     index('subscriptions_next_billing_at_idx')
       .on(t.nextBillingAt)
       .where(sql`${t.status} IN ('active', 'past_due')`),

@@ -28,6 +28,22 @@ export function ledgerTests(c: ConstraintContext): void {
           `${table}_amount_check`,
         );
       });
+      if (table === 'payment_events') {
+        it('accepts a negative amount only on a move out of a refunded state (a failed refund given back)', async () => {
+          const parents = await paymentWithRefund(db, s);
+          const row = ledger.row(s, parents);
+          await expectViolation(
+            db
+              .insert(ledger.table)
+              .values({ ...row, fromStatus: 'succeeded', toStatus: 'partially_refunded', amount: -1 }),
+            CHECK,
+            `${table}_amount_check`,
+          );
+          await db
+            .insert(ledger.table)
+            .values({ ...row, fromStatus: 'refunded', toStatus: 'partially_refunded', amount: -300 });
+        });
+      }
       it(`rejects a ${table} row with an unknown to_status or from_status`, async () => {
         const parents = await paymentWithRefund(db, s);
         await expectViolation(

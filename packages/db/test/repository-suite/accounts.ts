@@ -15,6 +15,20 @@ export function accountTests(ctx: SuiteContext): void {
     it('returns null for an unknown account', async () => {
       expect(await ctx.repos().accounts.findById(newId('account'))).toBeNull();
     });
+
+    it('lists accounts newest first, a page at a time', async () => {
+      const made = [
+        await ctx.repos().accounts.create({ name: 'One' }),
+        await ctx.repos().accounts.create({ name: 'Two' }),
+      ];
+      const all = (await ctx.repos().accounts.list({ limit: 100 })).data;
+      expect(all.map((a) => a.id)).toEqual([...all.map((a) => a.id)].sort().reverse());
+      expect(all).toEqual(expect.arrayContaining(made));
+      const [newest, second] = all;
+      expect(await ctx.repos().accounts.list({ limit: 1 })).toEqual({ data: [newest], hasMore: true });
+      const next = await ctx.repos().accounts.list({ limit: 1, startingAfter: newest?.id });
+      expect(next.data).toEqual([second]);
+    });
   });
 
   describe('api keys', () => {

@@ -1,5 +1,5 @@
-import { IllegalTransitionError, type Repositories } from '@pay/core';
-import { seed, unique } from '../support/fixtures.js';
+import { IllegalTransitionError, newId, type Refund, type Repositories } from '@pay/core';
+import { deferred, seed, sleep, unique } from '../support/fixtures.js';
 import type { SuiteContext } from './context.js';
 
 async function succeededPayment(repos: Repositories) {
@@ -191,6 +191,90 @@ export function refundTests(ctx: SuiteContext): void {
       const listed = await ctx.repos().refunds.listByPayment(s.account.id, payment.id);
       expect(listed.map((r) => r.id)).toEqual([a.id, b.id].sort().reverse());
       expect(await ctx.repos().refunds.listByPayment(other.account.id, payment.id)).toEqual([]);
+    });
+
+    it('locks a refund until its transaction ends, so a concurrent move waits for it', async () => {
+      const { s, payment } = await succeededPayment(ctx.repos());
+      const refund = await ctx.repos().refunds.create(
+        {
+          accountId: s.account.id,
+          paymentId: payment.id,
+          amount: 300,
+          currency: 'usd',
+          status: 'requires_approval',
+          origin: 'pay',
+        },
+        { requestId: 'req' },
+      );
+      const locked = deferred();
+      const release = deferred();
+      const holder = ctx.db().store.transaction(async (tx) => {
+        expect(await tx.refunds.lockById(refund.id)).toEqual(refund);
+        locked.resolve();
+        await release.promise;
+        await tx.refunds.transition(
+          refund.id,
+          { from: 'requires_approval', to: 'pending', patch: { approvedBy: 'key_second' } },
+          { requestId: 'req_approve' },
+        );
+      });
+      await locked.promise;
+      let settled = false;
+      const loser = ctx
+        .repos()
+        .refunds.transition(refund.id, { from: 'requires_approval', to: 'canceled' }, { job: 'loser' })
+        .finally(() => {
+          settled = true;
+        });
+      await sleep(100);
+      expect(settled).toBe(false); // blocked on the holder's row lock (PGlite: on its only connection)
+      release.resolve();
+      await holder;
+      expect(await loser).toBeNull();
+      expect(await ctx.repos().refunds.lockById(newId('refund'))).toBeNull();
+    });
+
+    it('lists pending refunds pay made, not updated since the cutoff, by id with a cursor', async () => {
+      const { s, payment } = await succeededPayment(ctx.repos());
+      const make = (status: 'pending' | 'requires_approval' | 'succeeded', origin: 'pay' | 'stripe') =>
+        ctx.repos().refunds.create(
+          {
+            accountId: s.account.id,
+            paymentId: payment.id,
+            amount: 100,
+            currency: 'usd',
+            status,
+            origin,
+            ...(origin === 'stripe' ? { stripeRefundId: unique('re') } : {}),
+          },
+          { requestId: 'req' },
+        );
+      const first = await make('pending', 'pay');
+      const second = await make('pending', 'pay');
+      const failed = await make('pending', 'pay');
+      await ctx.repos().refunds.transition(failed.id, { from: 'pending', to: 'failed' }, { job: 'test' });
+      await make('requires_approval', 'pay');
+      await make('succeeded', 'pay');
+      await make('pending', 'stripe');
+      const mine = (rows: readonly Refund[]) =>
+        rows.filter((r) => r.paymentId === payment.id).map((r) => r.id);
+      const later = new Date(Date.now() + 60_000);
+
+      const expected = [first.id, second.id].sort();
+      expect(mine(await ctx.repos().refunds.listInFlight({ updatedBefore: later, limit: 10_000 }))).toEqual(
+        expected,
+      );
+      expect(
+        mine(
+          await ctx
+            .repos()
+            .refunds.listInFlight({ updatedBefore: later, afterId: expected[0], limit: 10_000 }),
+        ),
+      ).toEqual(expected.slice(1));
+      expect(
+        mine(await ctx.repos().refunds.listInFlight({ updatedBefore: first.updatedAt, limit: 10_000 })),
+      ).toEqual([]);
+      expect(await ctx.repos().refunds.listInFlight({ updatedBefore: later, limit: 1 })).toHaveLength(1);
     });
   });
 }

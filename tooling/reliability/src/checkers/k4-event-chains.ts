@@ -2,8 +2,8 @@ import type { EventRow, PayState } from '../pay-state.js';
 import type { Violation } from '../report.js';
 import { groupBy } from '../world.js';
 
-/** Payment statuses a refund moves a payment to: their events carry the amount refunded by that change. */
-const REFUND_MOVES: ReadonlySet<string> = new Set(['partially_refunded', 'refunded']);
+/** Payment statuses after capture: every move out of one is a refund (or a failed refund given back). */
+const CAPTURED: ReadonlySet<string> = new Set(['succeeded', 'partially_refunded', 'refunded']);
 
 /**
  * The events of one object must be one chain: the first from null (creation), each from the previous
@@ -46,7 +46,8 @@ function checkChain<S extends string>(
 /**
  * K4: every payment, subscription and refund has exactly one event row per state change (its events
  * form one chain ending at its status), and replaying a payment's events reproduces amount_refunded:
- * the amounts of its moves to partially_refunded or refunded add up to it.
+ * the (signed) amounts of its moves after capture — refunds, and refunds that failed and gave money
+ * back — add up to it.
  */
 export function evaluateK4(pay: PayState): Violation[] {
   const violations: Violation[] = [];
@@ -55,7 +56,7 @@ export function evaluateK4(pay: PayState): Violation[] {
     const events = paymentEvents.get(payment.id) ?? [];
     checkChain(payment.id, events, payment.status, violations);
     const replayed = events
-      .filter((e) => REFUND_MOVES.has(e.to_status))
+      .filter((e) => e.from_status !== null && CAPTURED.has(e.from_status))
       .reduce((sum, e) => sum + e.amount, 0);
     if (replayed !== payment.amount_refunded) {
       violations.push({

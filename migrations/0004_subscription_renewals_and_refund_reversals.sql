@@ -1,0 +1,10 @@
+ALTER TABLE "pay"."payment_events" DROP CONSTRAINT "payment_events_amount_check";--> statement-breakpoint
+ALTER TABLE "pay"."payments" ADD COLUMN "billing_period_start" timestamp with time zone;--> statement-breakpoint
+ALTER TABLE "pay"."payments" ADD COLUMN "billing_period_end" timestamp with time zone;--> statement-breakpoint
+ALTER TABLE "pay"."payments" ADD COLUMN "renewal_attempt" integer;--> statement-breakpoint
+CREATE INDEX "payments_account_id_subscription_id_id_idx" ON "pay"."payments" USING btree ("account_id","subscription_id","id") WHERE "pay"."payments"."subscription_id" IS NOT NULL;--> statement-breakpoint
+CREATE UNIQUE INDEX "payments_renewal_unique" ON "pay"."payments" USING btree ("subscription_id","billing_period_start","renewal_attempt") WHERE "pay"."payments"."billing_reason" = 'subscription_cycle';--> statement-breakpoint
+CREATE INDEX "refunds_in_flight_idx" ON "pay"."refunds" USING btree ("updated_at") WHERE "pay"."refunds"."status" = 'pending' AND "pay"."refunds"."origin" = 'pay';--> statement-breakpoint
+CREATE INDEX "subscriptions_account_id_customer_id_id_idx" ON "pay"."subscriptions" USING btree ("account_id","customer_id","id");--> statement-breakpoint
+ALTER TABLE "pay"."payment_events" ADD CONSTRAINT "payment_events_amount_check" CHECK ("pay"."payment_events"."amount" >= 0 OR "pay"."payment_events"."from_status" IS NOT NULL AND "pay"."payment_events"."from_status" IN ('partially_refunded', 'refunded'));--> statement-breakpoint
+ALTER TABLE "pay"."payments" ADD CONSTRAINT "payments_renewal_check" CHECK (("pay"."payments"."billing_reason" = 'subscription_cycle') = ("pay"."payments"."subscription_id" IS NOT NULL AND "pay"."payments"."billing_period_start" IS NOT NULL AND "pay"."payments"."billing_period_end" IS NOT NULL AND "pay"."payments"."renewal_attempt" IS NOT NULL));
