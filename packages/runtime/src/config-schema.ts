@@ -1,12 +1,11 @@
 import { z } from 'zod';
+import { REFUND_SUBSCRIPTION_POLICIES } from '@pay/core';
 
 /** Winston's npm levels, most to least severe. */
 export const LOG_LEVELS = ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-/** What a full refund does to the subscription it paid for. */
-export const REFUND_SUBSCRIPTION_POLICIES = ['cancel_now', 'cancel_at_period_end', 'keep'] as const;
-export type RefundSubscriptionPolicy = (typeof REFUND_SUBSCRIPTION_POLICIES)[number];
+export { REFUND_SUBSCRIPTION_POLICIES, type RefundSubscriptionPolicy } from '@pay/core';
 
 /** Variables whose values never appear in an error message or a log line. */
 export const SECRET_VARIABLES: ReadonlySet<string> = new Set([
@@ -50,6 +49,35 @@ function parseInteger(min: number, max: number) {
     const n = Number(raw);
     return n >= min && n <= max ? n : undefined;
   };
+}
+
+const DURATION_UNITS_MS: Readonly<Record<string, number>> = {
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+};
+
+/** `1d,3d,7d,14d`: strictly ascending positive durations, at most 20 of them, none past a year. */
+function parseDurationList(raw: string): number[] | undefined {
+  const parts = raw.split(',').map((part) => part.trim());
+  if (parts.length > 20) {
+    return undefined;
+  }
+  const values: number[] = [];
+  for (const part of parts) {
+    const match = /^(\d{1,6})([smhd])$/.exec(part);
+    const unit = match === null ? undefined : DURATION_UNITS_MS[match[2] ?? ''];
+    if (match === null || unit === undefined) {
+      return undefined;
+    }
+    const ms = Number(match[1]) * unit;
+    if (ms <= 0 || ms > 366 * 86_400_000 || ms <= (values.at(-1) ?? 0)) {
+      return undefined;
+    }
+    values.push(ms);
+  }
+  return values;
 }
 
 function parseBoolean(raw: string): boolean | undefined {
@@ -154,6 +182,10 @@ export const ZPayEnv = z.object({
     parseInteger(1, 120_000),
   ),
   PAY_STRIPE_MAX_NETWORK_RETRIES: envVar('expected an integer from 0 to 5', parseInteger(0, 5)),
+  PAY_IDEMPOTENCY_LOCK_TIMEOUT_MS: envVar(
+    'expected milliseconds, an integer from 1000 to 3600000',
+    parseInteger(1_000, 3_600_000),
+  ),
   STRIPE_WEBHOOK_SECRET: envVar('expected one webhook signing secret (no spaces or commas)', parseSecret),
   STRIPE_WEBHOOK_SECRETS: envVar('expected comma-separated webhook signing secrets', parseSecretList),
   API_BASE_URL: envVar('expected an http:// or https:// URL', parseHttpUrl),
@@ -164,6 +196,14 @@ export const ZPayEnv = z.object({
   PAY_REFUND_SUBSCRIPTION_POLICY: envVar(
     `expected one of ${REFUND_SUBSCRIPTION_POLICIES.join(', ')}`,
     parseEnum(REFUND_SUBSCRIPTION_POLICIES),
+  ),
+  PAY_REFUND_APPROVAL_THRESHOLD: envVar(
+    'expected minor units, an integer from 1 to 99999999999 (unset: no threshold)',
+    parseInteger(1, 99_999_999_999),
+  ),
+  PAY_DUNNING_SCHEDULE: envVar(
+    'expected comma-separated retry delays after the first failed renewal, ascending, such as 1d,3d,7d,14d (units s, m, h, d)',
+    parseDurationList,
   ),
   PAY_RATE_LIMIT: envVar(
     'expected requests per minute, an integer from 1 to 1000000',

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { ConfigurationError, isPayError } from '@pay/core';
+import { ConfigurationError, DEFAULT_DUNNING_SCHEDULE, isPayError } from '@pay/core';
 import { loadConfig } from './config.js';
 import { describeConfig } from './describe-config.js';
 import { redactValue } from './redact.js';
@@ -29,10 +29,13 @@ describe('loadConfig', () => {
       stripeApiBase: undefined,
       stripeTimeoutMs: 10_000,
       stripeMaxNetworkRetries: 2,
+      idempotencyLockTimeoutMs: 60_000,
       webhookSecrets: [],
       apiBaseUrl: 'http://localhost:3000',
       returnUrlOrigins: [],
       refundSubscriptionPolicy: 'cancel_now',
+      refundApprovalThreshold: null,
+      dunningSchedule: DEFAULT_DUNNING_SCHEDULE,
       rateLimit: 600,
       worker: true,
       webhookMaxAttempts: 8,
@@ -55,11 +58,14 @@ describe('loadConfig', () => {
       STRIPE_API_BASE: 'http://127.0.0.1:12111/',
       PAY_STRIPE_TIMEOUT_MS: '800',
       PAY_STRIPE_MAX_NETWORK_RETRIES: '0',
+      PAY_IDEMPOTENCY_LOCK_TIMEOUT_MS: '5000',
       STRIPE_WEBHOOK_SECRET: 'whsec_one',
       STRIPE_WEBHOOK_SECRETS: 'whsec_two, whsec_one ,whsec_three',
       API_BASE_URL: 'https://pay.example.com/',
       PAY_RETURN_URL_ORIGINS: 'https://shop.example.com, http://localhost:5173',
       PAY_REFUND_SUBSCRIPTION_POLICY: 'keep',
+      PAY_REFUND_APPROVAL_THRESHOLD: '50000',
+      PAY_DUNNING_SCHEDULE: '30m, 12h,2d',
       PAY_RATE_LIMIT: '120',
       PAY_WORKER: '0',
       PAY_WEBHOOK_MAX_ATTEMPTS: '3',
@@ -77,10 +83,13 @@ describe('loadConfig', () => {
       stripeApiBase: 'http://127.0.0.1:12111',
       stripeTimeoutMs: 800,
       stripeMaxNetworkRetries: 0,
+      idempotencyLockTimeoutMs: 5_000,
       webhookSecrets: ['whsec_one', 'whsec_two', 'whsec_three'],
       apiBaseUrl: 'https://pay.example.com',
       returnUrlOrigins: ['https://shop.example.com', 'http://localhost:5173'],
       refundSubscriptionPolicy: 'keep',
+      refundApprovalThreshold: 50_000,
+      dunningSchedule: [30 * 60_000, 12 * 3_600_000, 2 * 86_400_000],
       rateLimit: 120,
       worker: false,
       webhookMaxAttempts: 3,
@@ -169,6 +178,14 @@ describe('loadConfig', () => {
       'cancel',
       'PAY_REFUND_SUBSCRIPTION_POLICY: expected one of cancel_now, cancel_at_period_end, keep, got "cancel"',
     ],
+    [
+      'PAY_REFUND_APPROVAL_THRESHOLD',
+      '0',
+      'PAY_REFUND_APPROVAL_THRESHOLD: expected minor units, an integer from 1 to 99999999999 (unset: no threshold), got "0"',
+    ],
+    ['PAY_DUNNING_SCHEDULE', '3d,1d', 'PAY_DUNNING_SCHEDULE: expected comma-separated retry delays'],
+    ['PAY_DUNNING_SCHEDULE', '1w', 'PAY_DUNNING_SCHEDULE: expected comma-separated retry delays'],
+    ['PAY_DUNNING_SCHEDULE', '0d,1d', 'PAY_DUNNING_SCHEDULE: expected comma-separated retry delays'],
     [
       'PAY_RATE_LIMIT',
       '-5',

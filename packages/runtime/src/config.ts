@@ -1,5 +1,10 @@
 import path from 'node:path';
-import { ConfigurationError, DEFAULT_WEBHOOK_MAX_ATTEMPTS } from '@pay/core';
+import {
+  ConfigurationError,
+  DEFAULT_DUNNING_SCHEDULE,
+  DEFAULT_IDEMPOTENCY_LOCK_TIMEOUT_MS,
+  DEFAULT_WEBHOOK_MAX_ATTEMPTS,
+} from '@pay/core';
 import {
   SECRET_VARIABLES,
   ZPayEnv,
@@ -44,6 +49,11 @@ export interface PayConfig {
   readonly stripeTimeoutMs: number;
   /** `PAY_STRIPE_MAX_NETWORK_RETRIES`: re-sends of a call that got no answer, under the same key. */
   readonly stripeMaxNetworkRetries: number;
+  /**
+   * `PAY_IDEMPOTENCY_LOCK_TIMEOUT_MS`: how long a request may hold its idempotency key before a retry or
+   * the recovery job takes it over (the holder is presumed dead). Longer than any Stripe call can take.
+   */
+  readonly idempotencyLockTimeoutMs: number;
   /** `STRIPE_WEBHOOK_SECRET` then `STRIPE_WEBHOOK_SECRETS`, deduplicated: every one is accepted. Secret. */
   readonly webhookSecrets: readonly string[];
   /** `API_BASE_URL`, pay's public address, without a trailing slash. */
@@ -52,6 +62,10 @@ export interface PayConfig {
   readonly returnUrlOrigins: readonly string[];
   /** `PAY_REFUND_SUBSCRIPTION_POLICY`. */
   readonly refundSubscriptionPolicy: RefundSubscriptionPolicy;
+  /** `PAY_REFUND_APPROVAL_THRESHOLD`: refunds above this many minor units wait for a second admin; null = none. */
+  readonly refundApprovalThreshold: number | null;
+  /** `PAY_DUNNING_SCHEDULE`: retry delays (ms) after a period's first failed renewal; core's default when unset. */
+  readonly dunningSchedule: readonly number[];
   /** `PAY_RATE_LIMIT`, requests per minute per API key. */
   readonly rateLimit: number;
   /** `PAY_WORKER`: run the worker in the API process. */
@@ -126,10 +140,13 @@ function buildConfig(env: TPayEnv): PayConfig {
     stripeApiBase: env.STRIPE_API_BASE,
     stripeTimeoutMs: env.PAY_STRIPE_TIMEOUT_MS ?? 10_000,
     stripeMaxNetworkRetries: env.PAY_STRIPE_MAX_NETWORK_RETRIES ?? 2,
+    idempotencyLockTimeoutMs: env.PAY_IDEMPOTENCY_LOCK_TIMEOUT_MS ?? DEFAULT_IDEMPOTENCY_LOCK_TIMEOUT_MS,
     webhookSecrets,
     apiBaseUrl: env.API_BASE_URL ?? `http://localhost:${port}`,
     returnUrlOrigins: env.PAY_RETURN_URL_ORIGINS ?? [],
     refundSubscriptionPolicy: env.PAY_REFUND_SUBSCRIPTION_POLICY ?? 'cancel_now',
+    refundApprovalThreshold: env.PAY_REFUND_APPROVAL_THRESHOLD ?? null,
+    dunningSchedule: env.PAY_DUNNING_SCHEDULE ?? DEFAULT_DUNNING_SCHEDULE,
     rateLimit: env.PAY_RATE_LIMIT ?? 600,
     worker: env.PAY_WORKER ?? true,
     webhookMaxAttempts: env.PAY_WEBHOOK_MAX_ATTEMPTS ?? DEFAULT_WEBHOOK_MAX_ATTEMPTS,

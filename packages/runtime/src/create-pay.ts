@@ -39,6 +39,8 @@ export interface CreatePayOptions {
    * seconds from Stripe's `created` to now): the API feeds its webhook counters and lag histogram.
    */
   readonly observeWebhook?: (outcome: WebhookOutcome) => void;
+  /** Told of every renewal charge a scheduler of this process attempted, and how it ended. */
+  readonly observeRenewal?: (outcome: 'attempted' | 'succeeded' | 'failed') => void;
 }
 
 /** pay, wired: configuration, logger, database and its store. Both apps get theirs from {@link createPay}. */
@@ -139,6 +141,7 @@ export async function createPay(config: PayConfig, options: CreatePayOptions = {
       logger,
       threeDSecureReturnUrl: (id: PaymentId) => `${config.apiBaseUrl}/api/v1/payments/${id}/return`,
       returnUrlOrigins: config.returnUrlOrigins,
+      lockTimeoutMs: config.idempotencyLockTimeoutMs,
       faults,
       ...(options.observeGatewayCall === undefined ? {} : { observeGatewayCall: options.observeGatewayCall }),
     },
@@ -147,10 +150,24 @@ export async function createPay(config: PayConfig, options: CreatePayOptions = {
       gateway,
       logger: logger.child({ component: 'webhooks' }),
       maxAttempts: config.webhookMaxAttempts,
+      refundSubscriptionPolicy: config.refundSubscriptionPolicy,
       faults,
       ...(options.observeWebhook === undefined ? {} : { observe: options.observeWebhook }),
     },
     webhookSecrets,
+    refunds: {
+      gateway,
+      logger: logger.child({ component: 'refunds' }),
+      approvalThreshold: config.refundApprovalThreshold,
+      subscriptionPolicy: config.refundSubscriptionPolicy,
+      lockTimeoutMs: config.idempotencyLockTimeoutMs,
+      faults,
+    },
+    renewals: {
+      logger: logger.child({ component: 'subscriptions' }),
+      dunningSchedule: config.dunningSchedule,
+      ...(options.observeRenewal === undefined ? {} : { observeRenewal: options.observeRenewal }),
+    },
   });
   let embeddedSeed: EmbeddedSeed | null = null;
   if (role === 'api' && config.database.kind === 'embedded') {

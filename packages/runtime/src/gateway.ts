@@ -5,7 +5,9 @@ import type {
   ConfirmIntentInput,
   ConfirmOutcome,
   CreateGatewayCustomerInput,
+  CreateGatewayRefundInput,
   CreateIntentInput,
+  FindGatewayRefundInput,
   FindIntentInput,
   GatewayCharge,
   GatewayCustomer,
@@ -15,13 +17,14 @@ import type {
   GatewayIntent,
   GatewayRefund,
   PaymentGateway,
+  RefundGateway,
 } from '@pay/core';
 import { createStripeGateway } from '@pay/stripe-adapter';
 import type { PayConfig } from './config.js';
 import type { StripeConnection } from './stripe-connection.js';
 
-/** Everything pay asks of Stripe: the payment calls and, for the webhook inbox, events and their objects. */
-export type StripeGateway = PaymentGateway & GatewayEvents;
+/** Everything pay asks of Stripe: payments, refunds and, for the webhook inbox, events and their objects. */
+export type StripeGateway = PaymentGateway & GatewayEvents & RefundGateway;
 
 /** The gateway on an open Stripe connection, as patient as `PAY_STRIPE_TIMEOUT_MS` and `…_MAX_NETWORK_RETRIES` say. */
 export function gatewayFor(
@@ -76,5 +79,9 @@ export function lazyGateway(
       (await gateway()).retrieveRefund(stripeRefundId),
     retrieveDispute: async (stripeDisputeId: string): Promise<GatewayDispute> =>
       (await gateway()).retrieveDispute(stripeDisputeId),
+    createRefund: async (input: CreateGatewayRefundInput): Promise<GatewayRefund> =>
+      (await gateway()).createRefund(input),
+    findRefundByRefundId: async (input: FindGatewayRefundInput): Promise<GatewayRefund | null> =>
+      (await gateway()).findRefundByRefundId(input),
   };
 }

@@ -54,3 +54,5 @@ export {
   startWebhookWorker,
 } from './webhook-worker.js';
 export type { WebhookWorker, WebhookWorkerHost, WebhookWorkerOptions } from './webhook-worker.js';
+export { DEFAULT_RENEWAL_INTERVAL_MS, startRenewalScheduler } from './renewal-scheduler.js';
+export type { RenewalSchedulerHost, RenewalSchedulerOptions } from './renewal-scheduler.js';

@@ -19,6 +19,7 @@ function host(steps: (() => Promise<RecoveryReport>)[]) {
   let passes = 0;
   let inFlight = 0;
   let maxInFlight = 0;
+  let refundPasses = 0;
   const logger: Logger = {
     debug: (message, fields) => lines.push({ level: 'debug', message, fields }),
     info: (message, fields) => lines.push({ level: 'info', message, fields }),
@@ -43,6 +44,12 @@ function host(steps: (() => Promise<RecoveryReport>)[]) {
           }
         },
       },
+      refunds: {
+        recover: () => {
+          refundPasses += 1;
+          return Promise.resolve({ keysResumed: 0, refundsResolved: 0, failures: [] });
+        },
+      },
     },
   };
   return {
@@ -51,6 +58,7 @@ function host(steps: (() => Promise<RecoveryReport>)[]) {
     closeHooks,
     passes: () => passes,
     maxInFlight: () => maxInFlight,
+    refundPasses: () => refundPasses,
   };
 }
 
@@ -75,6 +83,8 @@ describe('startRecoveryLoop', () => {
     expect(h.passes()).toBe(1);
     await until(() => h.passes() >= 4);
     await loop.stop();
+    // Every pass recovers refunds as well as payments.
+    expect(h.refundPasses()).toBe(h.passes());
     const stoppedAt = h.passes();
     await new Promise((resolve) => setTimeout(resolve, 30));
     expect(h.passes()).toBe(stoppedAt);

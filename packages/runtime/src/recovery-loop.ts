@@ -1,4 +1,4 @@
-import type { Logger, RecoveryReport } from '@pay/core';
+import type { Logger, RecoveryReport, RefundRecoveryReport } from '@pay/core';
 import { startBackgroundLoop, type BackgroundLoop } from './background-loop.js';
 import type { Pay } from './create-pay.js';
 
@@ -16,7 +16,10 @@ export type RecoveryLoop = BackgroundLoop;
 
 /** What the loop needs of pay: the payment service's recovery, a logger, and a say in closing. */
 export type RecoveryLoopHost = Pick<Pay, 'logger' | 'onClose'> & {
-  readonly services: { readonly payments: { recover(): Promise<RecoveryReport> } };
+  readonly services: {
+    readonly payments: { recover(): Promise<RecoveryReport> };
+    readonly refunds: { recover(): Promise<RefundRecoveryReport> };
+  };
 };
 
 /**
@@ -36,6 +39,11 @@ export function startRecoveryLoop(pay: RecoveryLoopHost, options: RecoveryLoopOp
     } catch (error) {
       logger.error('recovery pass failed; retrying at the next interval', { error });
     }
+    try {
+      logRefundPass(logger, await pay.services.refunds.recover());
+    } catch (error) {
+      logger.error('refund recovery pass failed; retrying at the next interval', { error });
+    }
     return intervalMs;
   });
 }
@@ -51,5 +59,16 @@ function logPass(logger: Logger, report: RecoveryReport): void {
   logger.info('recovery pass', counts);
   for (const failure of failures) {
     logger.warn('recovery could not finish an object; retrying at the next pass', { ...failure });
+  }
+}
+
+function logRefundPass(logger: Logger, report: RefundRecoveryReport): void {
+  const { keysResumed, refundsResolved, failures } = report;
+  if (keysResumed + refundsResolved === 0 && failures.length === 0) {
+    return;
+  }
+  logger.info('refund recovery pass', { keysResumed, refundsResolved, failures: failures.length });
+  for (const failure of failures) {
+    logger.warn('recovery could not finish a refund; retrying at the next pass', { ...failure });
   }
 }

@@ -2,12 +2,18 @@ import {
   AccountService,
   ApiKeyAuthenticator,
   PaymentService,
+  OperatorLookup,
   PlanService,
   RateLimiter,
+  RefundService,
+  RenewalService,
+  SubscriptionService,
   WebhookService,
   type Clock,
   type PaymentServiceDeps,
   type RateLimiterDeps,
+  type RefundServiceDeps,
+  type RenewalServiceDeps,
   type Store,
   type WebhookServiceDeps,
 } from '@pay/core';
@@ -28,6 +34,14 @@ export interface PayServices {
   readonly webhooks: WebhookService;
   /** The webhook route's entry: signature check, then `webhooks.receive`. */
   readonly webhookInbox: WebhookInbox;
+  /** Admin refunds: bounded by what was captured, four eyes above the threshold, audited, recoverable. */
+  readonly refunds: RefundService;
+  /** Subscriptions: reads, cancellation, resumption, changing the card. */
+  readonly subscriptions: SubscriptionService;
+  /** The renewal scheduler's passes: renewals, dunning retries, cancellations at period end, expiries. */
+  readonly renewals: RenewalService;
+  /** Finds the account of an object from its id alone, for admin commands. */
+  readonly operatorLookup: OperatorLookup;
 }
 
 /** Wires core's services over `store`. */
@@ -42,8 +56,14 @@ export function createServices(deps: {
   readonly webhooks: Omit<WebhookServiceDeps, 'store' | 'clock'>;
   /** Every secret a webhook delivery may be signed with; none refuses every delivery. */
   readonly webhookSecrets: readonly string[];
+  /** The refund flow's gateway, logger, threshold, subscription policy and crash points. */
+  readonly refunds: Omit<RefundServiceDeps, 'store' | 'clock'>;
+  /** The renewal scheduler's dunning schedule and metrics hook (the gateway and flow are the payments'). */
+  readonly renewals: Pick<RenewalServiceDeps, 'dunningSchedule' | 'observeRenewal' | 'logger'>;
 }): PayServices {
-  const webhooks = new WebhookService({ ...deps.webhooks, store: deps.store, clock: deps.clock });
+  const { store, clock } = deps;
+  const webhooks = new WebhookService({ ...deps.webhooks, store, clock });
+  const renewals = new RenewalService({ ...deps.payments, ...deps.renewals, store, clock });
   return {
     accounts: new AccountService({ store: deps.store, clock: deps.clock }),
     authenticator: new ApiKeyAuthenticator({ store: deps.store }),
@@ -52,5 +72,16 @@ export function createServices(deps: {
     rateLimiter: new RateLimiter({ ...deps.rateLimit, store: deps.store, clock: deps.clock }),
     webhooks,
     webhookInbox: createWebhookInbox({ webhooks, secrets: deps.webhookSecrets }),
+    refunds: new RefundService({ ...deps.refunds, store, clock }),
+    subscriptions: new SubscriptionService({
+      store,
+      clock,
+      gateway: deps.payments.gateway,
+      logger: deps.renewals.logger,
+      renewals,
+      ...(deps.payments.lockTimeoutMs === undefined ? {} : { lockTimeoutMs: deps.payments.lockTimeoutMs }),
+    }),
+    renewals,
+    operatorLookup: new OperatorLookup({ store }),
   };
 }
