@@ -8,12 +8,18 @@ import {
   describeConfig,
   loadConfig,
   startRecoveryLoop,
+  startRenewalScheduler,
   startWebhookWorker,
   type DemoApiKeys,
   type Pay,
 } from '@pay/runtime';
 import { createApp } from './app.js';
-import { createGatewayCallHistogram, createMetrics, observeWebhookOutcome } from './metrics.js';
+import {
+  createGatewayCallHistogram,
+  createMetrics,
+  observeRenewalOutcome,
+  observeWebhookOutcome,
+} from './metrics.js';
 
 // In-flight requests get this long to finish after SIGTERM before their connections are cut.
 const DRAIN_TIMEOUT_MS = 10_000;
@@ -85,6 +91,7 @@ export async function main(): Promise<void> {
     logger,
     observeGatewayCall: (call, seconds, outcome) => gatewayCalls.observe({ call, outcome }, seconds),
     observeWebhook: (outcome) => observeWebhookOutcome(metrics.webhooks, outcome),
+    observeRenewal: (outcome) => observeRenewalOutcome(metrics.subscriptions, outcome),
   });
   let server: Server;
   try {
@@ -126,9 +133,10 @@ export async function main(): Promise<void> {
   logger.info('pay started', { pid: process.pid, ...describeConfig(config) });
   // A signal may have come while the banner was awaited: pay is closing, start nothing more.
   if (config.worker && !stopping) {
-    // Both stopped by pay.close() at shutdown, after their pass in flight ends.
+    // All stopped by pay.close() at shutdown, after their pass in flight ends.
     startRecoveryLoop(pay);
     startWebhookWorker(pay);
+    startRenewalScheduler(pay);
   }
 }
 

@@ -1,7 +1,14 @@
-import { PAYMENT_RESULT_KINDS, type WebhookOutcome } from '@pay/core';
+import {
+  PAYMENT_RESULT_KINDS,
+  REFUND_STATUSES,
+  SUBSCRIPTION_STATUSES,
+  type PayErrorCode,
+  type SubscriptionStatus,
+  type WebhookOutcome,
+} from '@pay/core';
 import { WEBHOOK_REFUSAL_REASONS, type WebhookDelivery } from '@pay/runtime';
 import type { RequestHandler } from 'express';
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { routeLabel } from './middleware/route-label.js';
 
 /** The app's Prometheus metrics, in a registry of its own (never prom-client's global one). */
@@ -17,6 +24,10 @@ export interface HttpMetrics {
   readonly payments: PaymentMetrics;
   /** Webhook deliveries at the route, and events the workers of this process handled. */
   readonly webhooks: WebhookMetrics;
+  /** Renewals the schedulers of this process charged, and subscriptions by status at scrape time. */
+  readonly subscriptions: SubscriptionMetrics;
+  /** What the refund routes answered, and how much money they gave back. */
+  readonly refunds: RefundMetrics;
 }
 
 /**
@@ -55,6 +66,8 @@ export function createMetrics(): HttpMetrics {
     }),
     payments: createPaymentMetrics(registry),
     webhooks: createWebhookMetrics(registry),
+    subscriptions: createSubscriptionMetrics(registry),
+    refunds: createRefundMetrics(registry),
   };
 }
 
@@ -211,4 +224,120 @@ export function observeWebhookOutcome(metrics: WebhookMetrics, outcome: WebhookO
   if (outcome.status === 'processed' || outcome.status === 'ignored') {
     metrics.lag.observe(Math.max(0, outcome.lagSeconds));
   }
+}
+
+/**
+ * The refund routes' counters: `pay_refunds_total{outcome}`, a first answer per refund request (create
+ * or approve) by the refund's status, or by the error code that refused it (`forbidden`,
+ * `refund_exceeds_captured`, …: a rising `forbidden` is a service key trying admin operations); and
+ * `pay_refunded_amount_total{currency}`, minor units of refunds answered `succeeded`. Replays are
+ * counted once, as `pay_idempotent_replays_total`. Refunds a webhook settles later (`pending` →
+ * `succeeded`) are the workers' to count, not the routes'.
+ */
+export interface RefundMetrics {
+  readonly refunds: Counter<'outcome'>;
+  readonly refundedAmount: Counter<'currency'>;
+}
+
+/** The error codes a refund request is commonly refused with: their series exist from the start. */
+const REFUND_REFUSALS: readonly PayErrorCode[] = [
+  'invalid_request',
+  'forbidden',
+  'not_found',
+  'invalid_state',
+  'refund_exceeds_captured',
+  'idempotency_key_in_use',
+  'idempotency_key_reused',
+  'dependency_unavailable',
+];
+
+function createRefundMetrics(registry: Registry): RefundMetrics {
+  const metrics: RefundMetrics = {
+    refunds: new Counter({
+      name: 'pay_refunds_total',
+      help: 'Refund requests (create, approve) answered for the first time, by outcome: the refund status (requires_approval, pending, succeeded, failed, canceled) or the error code that refused it',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+    refundedAmount: new Counter({
+      name: 'pay_refunded_amount_total',
+      help: 'Minor units given back by refund requests answered succeeded, by currency',
+      labelNames: ['currency'] as const,
+      registers: [registry],
+    }),
+  };
+  for (const outcome of [...REFUND_STATUSES, ...REFUND_REFUSALS]) {
+    metrics.refunds.inc({ outcome }, 0);
+  }
+  return metrics;
+}
+
+/** The `outcome` label of `pay_renewals_total`: what the renewal scheduler tells createPay's `observeRenewal`. */
+export const RENEWAL_OUTCOMES = ['attempted', 'succeeded', 'failed'] as const;
+export type RenewalObservation = (typeof RENEWAL_OUTCOMES)[number];
+
+/** Where the subscriptions gauge reads its numbers: `services.subscriptions` in the API. */
+export interface SubscriptionCounts {
+  countByStatus(): Promise<Record<SubscriptionStatus, number>>;
+}
+
+/**
+ * `pay_renewals_total{outcome}`: renewal charges (first tries and dunning retries) a scheduler of this
+ * process `attempted`, and how many `succeeded` or `failed` (a rising failed share is cards expiring or
+ * a decline wave). `pay_subscriptions{status}`: every account's subscriptions by status, counted in the
+ * database at scrape time, so every API process reports the same numbers.
+ */
+export interface SubscriptionMetrics {
+  readonly renewals: Counter<'outcome'>;
+  readonly statuses: Gauge<'status'>;
+  /** Set by {@link countSubscriptionsAtScrape}; until then the gauge has no series. */
+  counts: SubscriptionCounts | undefined;
+}
+
+function createSubscriptionMetrics(registry: Registry): SubscriptionMetrics {
+  const metrics: SubscriptionMetrics = {
+    renewals: new Counter({
+      name: 'pay_renewals_total',
+      help: 'Subscription renewal charges by this process, by outcome: attempted, succeeded, failed (dunning retries included)',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+    statuses: new Gauge({
+      name: 'pay_subscriptions',
+      help: 'Subscriptions of every account by status: incomplete, active, past_due, canceled, expired',
+      labelNames: ['status'] as const,
+      registers: [registry],
+      async collect() {
+        const counts = metrics.counts;
+        if (counts === undefined) {
+          return;
+        }
+        try {
+          const byStatus = await counts.countByStatus();
+          for (const status of SUBSCRIPTION_STATUSES) {
+            this.set({ status }, byStatus[status]);
+          }
+        } catch {
+          // A database that cannot answer must not fail the whole scrape (the HTTP and process metrics
+          // still matter then): the series vanish instead of showing stale numbers, so absent() fires.
+          this.reset();
+        }
+      },
+    }),
+    counts: undefined,
+  };
+  for (const outcome of RENEWAL_OUTCOMES) {
+    metrics.renewals.inc({ outcome }, 0);
+  }
+  return metrics;
+}
+
+/** Makes `pay_subscriptions{status}` count `counts` at every scrape. */
+export function countSubscriptionsAtScrape(metrics: SubscriptionMetrics, counts: SubscriptionCounts): void {
+  metrics.counts = counts;
+}
+
+/** Counts one renewal observation: what createPay's `observeRenewal` is given in the API process. */
+export function observeRenewalOutcome(metrics: SubscriptionMetrics, outcome: RenewalObservation): void {
+  metrics.renewals.inc({ outcome });
 }

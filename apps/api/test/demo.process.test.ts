@@ -71,8 +71,12 @@ function expectCommonLines(run: DemoRun): string[] {
     /^✓ 4\. webhook processing: payment_intent\.succeeded and charge\.succeeded of (pay_\w+) delivered, verified and handled; inbox: \d+ processed, \d+ ignored, 0 pending, 0 failed, 0 dead$/,
   );
   expect(lines[4]).toContain(` of ${paymentId ?? '(none)'} delivered`);
-  expect(lines[5]).toBe('○ 5. refund: skipped — not yet available (issue 7)');
-  expect(lines[6]).toBe('pay demo: 4 of 4 available scenarios passed, 1 not yet available');
+  // Scenario 1's payment again: refunded in two parts by the admin key, at pay and at Stripe.
+  expect(lines[5]).toMatch(
+    /^✓ 5\. refund: (pay_\w+): 500 then 1000 refunded by the admin key \(partially_refunded → refunded\), a further refund 422, a service key 403; Stripe holds 1500 refunded$/,
+  );
+  expect(lines[5]).toContain(`${paymentId ?? '(none)'}: `);
+  expect(lines[6]).toBe('pay demo: 5 of 5 available scenarios passed, 0 not yet available');
   return lines;
 }
 

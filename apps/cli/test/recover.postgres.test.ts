@@ -136,7 +136,7 @@ describe('pay recover on PostgreSQL', () => {
     expect({ exitCode: human.exitCode, error: human.error, stdout: human.stdout }).toEqual({
       exitCode: 0,
       error: undefined,
-      stdout: 'Nothing to recover: no payment or idempotency key was left unfinished.\n',
+      stdout: 'Nothing to recover: no payment, refund or idempotency key was left unfinished.\n',
     });
     const json = await recover(['--json']);
     expect(json.exitCode).toBe(0);
@@ -144,6 +144,7 @@ describe('pay recover on PostgreSQL', () => {
       keys_resumed: 0,
       payments_resolved: 0,
       keys_reaped: 0,
+      refunds_resolved: 0,
       failures: [],
     });
   });
@@ -164,6 +165,7 @@ describe('pay recover on PostgreSQL', () => {
         keys_resumed: 0,
         payments_resolved: 0,
         keys_reaped: 0,
+        refunds_resolved: 0,
         failures: [{ id: payment.id, error: expect.any(String) }],
       });
     } finally {
@@ -184,7 +186,7 @@ describe('pay recover on PostgreSQL', () => {
     const run = await recover(['--json']);
     expect({ exitCode: run.exitCode, report: JSON.parse(run.stdout) as unknown }).toEqual({
       exitCode: 0,
-      report: { keys_resumed: 1, payments_resolved: 0, keys_reaped: 0, failures: [] },
+      report: { keys_resumed: 1, payments_resolved: 0, keys_reaped: 0, refunds_resolved: 0, failures: [] },
     });
 
     const resolved = await db.store.repos.payments.findById(accountId, payment.id);
@@ -209,7 +211,7 @@ describe('pay recover on PostgreSQL', () => {
     const again = await recover();
     expect({ exitCode: again.exitCode, stdout: again.stdout }).toEqual({
       exitCode: 0,
-      stdout: 'Nothing to recover: no payment or idempotency key was left unfinished.\n',
+      stdout: 'Nothing to recover: no payment, refund or idempotency key was left unfinished.\n',
     });
   });
 });

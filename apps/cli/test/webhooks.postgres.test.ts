@@ -303,6 +303,8 @@ describe('pay worker, pay webhook-status and pay webhooks replay on PostgreSQL',
       body: {
         webhooks: { processed: 0, ignored: 0, failed: 0, dead: 0 },
         recovery: { keys_resumed: 0, payments_resolved: 0, keys_reaped: 0, failures: 0 },
+        refunds: { keys_resumed: 0, refunds_resolved: 0, failures: 0 },
+        renewals: { attempted: 0, renewed: 0, failed: 0, expired: 0, canceled: 0, waiting: 0, failures: 0 },
       },
     });
   });

@@ -41,6 +41,16 @@ const TAGS = [
   },
   { name: 'plans', description: 'What a customer can subscribe to, with its price.' },
   {
+    name: 'refunds',
+    description:
+      'Giving money back (admin keys only): partial or full, bounded by what was captured, four eyes above a threshold, audited.',
+  },
+  {
+    name: 'subscriptions',
+    description:
+      "An end user's subscriptions: reading them, cancelling now or at period end, resuming, changing the card.",
+  },
+  {
     name: 'webhooks',
     description: 'Where Stripe delivers its events: signed, stored durably, then applied by the workers.',
   },

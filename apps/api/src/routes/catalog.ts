@@ -7,7 +7,15 @@ import { listPaymentsRoute } from './payments/list-payments.js';
 import { paymentReturnRoute } from './payments/payment-return.js';
 import { getPlanRoute } from './plans/get-plan.js';
 import { listPlansRoute } from './plans/list-plans.js';
+import { approveRefundRoute } from './refunds/approve-refund.js';
+import { createRefundRoute } from './refunds/create-refund.js';
+import { getRefundRoute } from './refunds/get-refund.js';
 import type { RouteSpec } from './route.js';
+import { cancelSubscriptionRoute } from './subscriptions/cancel-subscription.js';
+import { changeSubscriptionPaymentMethodRoute } from './subscriptions/change-payment-method.js';
+import { getSubscriptionRoute } from './subscriptions/get-subscription.js';
+import { listSubscriptionsRoute } from './subscriptions/list-subscriptions.js';
+import { resumeSubscriptionRoute } from './subscriptions/resume-subscription.js';
 import { receiveStripeWebhookRoute } from './webhooks/receive-stripe-webhook.js';
 
 /** Every route of `/api/v1`, in mounting order. A route added here is mounted and documented. */
@@ -20,6 +28,14 @@ export const API_V1_ROUTES = [
   paymentReturnRoute,
   receiveStripeWebhookRoute,
   openApiRoute,
+  listSubscriptionsRoute,
+  getSubscriptionRoute,
+  cancelSubscriptionRoute,
+  resumeSubscriptionRoute,
+  changeSubscriptionPaymentMethodRoute,
+  createRefundRoute,
+  getRefundRoute,
+  approveRefundRoute,
 ] as const;
 
 /** A group of routes mounted under one prefix. */

@@ -1,6 +1,12 @@
-import type { PaymentService, PlanService } from '@pay/core';
+import type { PaymentService, PlanService, RefundService, SubscriptionService } from '@pay/core';
 import type { PayServices, WebhookInbox } from '@pay/runtime';
-import type { HttpMetrics, PaymentMetrics, WebhookMetrics } from '../metrics.js';
+import {
+  countSubscriptionsAtScrape,
+  type HttpMetrics,
+  type PaymentMetrics,
+  type RefundMetrics,
+  type WebhookMetrics,
+} from '../metrics.js';
 import { Router } from 'express';
 import { buildOpenApiDocument, type OpenApiDocument } from '../openapi/document.js';
 import { API_V1_ROUTES } from './catalog.js';
@@ -14,6 +20,9 @@ export interface ApiV1Deps extends OpenApiDeps {
   readonly paymentMetrics: PaymentMetrics;
   readonly webhookInbox: WebhookInbox;
   readonly webhookMetrics: WebhookMetrics;
+  readonly subscriptions: SubscriptionService;
+  readonly refunds: RefundService;
+  readonly refundMetrics: RefundMetrics;
 }
 
 /**
@@ -32,6 +41,11 @@ export function apiV1Router(services: PayServices, metrics: HttpMetrics): Router
     webhookInbox: services.webhookInbox,
     webhookMetrics: metrics.webhooks,
     openApiDocument,
+    subscriptions: services.subscriptions,
+    refunds: services.refunds,
+    refundMetrics: metrics.refunds,
   });
+  // The gauge asks the database at scrape time, so it needs the service this router is built with.
+  countSubscriptionsAtScrape(metrics.subscriptions, services.subscriptions);
   return router;
 }

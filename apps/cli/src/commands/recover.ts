@@ -1,4 +1,4 @@
-import type { RecoveryReport } from '@pay/core';
+import type { RecoveryReport, RefundRecoveryReport } from '@pay/core';
 import { BaseCommand } from '../base-command.js';
 
 /** The `--json` shape of `pay recover`: the recovery report, snake_case like every CLI output. */
@@ -9,6 +9,8 @@ export interface RecoveryView {
   payments_resolved: number;
   /** Idempotency keys older than 24 h deleted. */
   keys_reaped: number;
+  /** Refunds whose Stripe outcome was fetched (or whose unanswered request was re-sent) and recorded. */
+  refunds_resolved: number;
   /** What could not be finished this time, and why: the exit status is 1 when there is any. */
   failures: { id: string; error: string }[];
 }
@@ -18,7 +20,7 @@ export const RECOVERY_FAILED_EXIT = 1;
 
 export default class Recover extends BaseCommand<RecoveryView> {
   static override description =
-    'Run one recovery pass: finish payments and idempotency keys a crash or an unanswered Stripe call ' +
+    'Run one recovery pass: finish payments, refunds and idempotency keys a crash or an unanswered Stripe call ' +
     'left open, by asking Stripe what happened, and delete idempotency keys older than 24 h. ' +
     'Exits 1 when some could not be finished (they are listed; a later pass retries them).';
 
@@ -26,34 +28,44 @@ export default class Recover extends BaseCommand<RecoveryView> {
 
   async run(): Promise<RecoveryView> {
     await this.parse(Recover);
-    const report = await (await this.pay()).services.payments.recover();
-    for (const line of describeReport(report)) {
+    const { services } = await this.pay();
+    const payments = await services.payments.recover();
+    const refunds = await services.refunds.recover();
+    const report: RecoveryReport = {
+      ...payments,
+      keysResumed: payments.keysResumed + refunds.keysResumed,
+      failures: [...payments.failures, ...refunds.failures],
+    };
+    for (const line of describeReport(report, refunds)) {
       this.log(line);
     }
     if (report.failures.length > 0) {
       // Not this.exit(): that throws, and --json would then print an error instead of the report.
       process.exitCode = RECOVERY_FAILED_EXIT;
     }
-    return toRecoveryView(report);
+    return toRecoveryView(report, refunds);
   }
 }
 
-function toRecoveryView(report: RecoveryReport): RecoveryView {
+function toRecoveryView(report: RecoveryReport, refunds: RefundRecoveryReport): RecoveryView {
   return {
     keys_resumed: report.keysResumed,
     payments_resolved: report.paymentsResolved,
     keys_reaped: report.keysReaped,
+    refunds_resolved: refunds.refundsResolved,
     failures: report.failures.map(({ id, error }) => ({ id, error })),
   };
 }
 
-function describeReport(report: RecoveryReport): string[] {
+function describeReport(report: RecoveryReport, refunds: RefundRecoveryReport): string[] {
   const { keysResumed, paymentsResolved, keysReaped, failures } = report;
-  if (keysResumed + paymentsResolved + keysReaped === 0 && failures.length === 0) {
-    return ['Nothing to recover: no payment or idempotency key was left unfinished.'];
+  const { refundsResolved } = refunds;
+  if (keysResumed + paymentsResolved + keysReaped + refundsResolved === 0 && failures.length === 0) {
+    return ['Nothing to recover: no payment, refund or idempotency key was left unfinished.'];
   }
   const lines = [
-    `Resolved ${count(paymentsResolved, 'payment')} with Stripe, resumed ${count(keysResumed, 'idempotency key')}, ` +
+    `Resolved ${count(paymentsResolved, 'payment')} and ${count(refundsResolved, 'refund')} with Stripe, ` +
+      `resumed ${count(keysResumed, 'idempotency key')}, ` +
       `deleted ${count(keysReaped, 'expired idempotency key')}.`,
   ];
   if (failures.length > 0) {

@@ -1,10 +1,12 @@
 import { Flags } from '@oclif/core';
-import type { RecoveryReport, WebhookBatchReport } from '@pay/core';
+import type { RecoveryReport, RefundRecoveryReport, RenewalReport, WebhookBatchReport } from '@pay/core';
 import {
   DEFAULT_RECOVERY_INTERVAL_MS,
+  DEFAULT_RENEWAL_INTERVAL_MS,
   DEFAULT_WEBHOOK_IDLE_MS,
   handledCount,
   startRecoveryLoop,
+  startRenewalScheduler,
   startWebhookWorker,
   type Pay,
 } from '@pay/runtime';
@@ -14,6 +16,16 @@ import { BaseCommand } from '../base-command.js';
 export interface WorkerOnceView {
   webhooks: { processed: number; ignored: number; failed: number; dead: number };
   recovery: { keys_resumed: number; payments_resolved: number; keys_reaped: number; failures: number };
+  refunds: { keys_resumed: number; refunds_resolved: number; failures: number };
+  renewals: {
+    attempted: number;
+    renewed: number;
+    failed: number;
+    expired: number;
+    canceled: number;
+    waiting: number;
+    failures: number;
+  };
 }
 
 /** The `--json` shape of `pay worker` after a signal stopped it. */
@@ -27,10 +39,11 @@ const ONCE_BATCH = 500;
 export default class Worker extends BaseCommand<WorkerOnceView | WorkerStoppedView> {
   static override description =
     "Run pay's background work in the foreground: the webhook worker (applies stored Stripe events, " +
-    'retrying failures with backoff) and the payment recovery loop, until SIGTERM or SIGINT, which let the ' +
+    'retrying failures with backoff), the payment and refund recovery loop and the renewal scheduler ' +
+    '(renewals, dunning retries, cancellations at period end), until SIGTERM or SIGINT, which let the ' +
     'pass in flight finish. Any number of workers may run side by side, here and in the API (PAY_WORKER): ' +
-    'each event is claimed by one of them. With --once, apply every event due now, run one recovery pass, ' +
-    'and exit 0.';
+    'each event is claimed by one of them, and no period is billed twice. With --once, apply every event ' +
+    'due now, run one recovery pass and one renewal pass, and exit 0.';
 
   static override examples = ['<%= config.bin %> worker', '<%= config.bin %> worker --once --json'];
 
@@ -47,6 +60,11 @@ export default class Worker extends BaseCommand<WorkerOnceView | WorkerStoppedVi
       default: DEFAULT_RECOVERY_INTERVAL_MS,
       description: 'The pause between payment recovery passes, in ms',
     }),
+    'renewal-interval-ms': Flags.integer({
+      min: 1_000,
+      default: DEFAULT_RENEWAL_INTERVAL_MS,
+      description: 'The pause between renewal scheduler passes, in ms',
+    }),
   };
 
   async run(): Promise<WorkerOnceView | WorkerStoppedView> {
@@ -58,7 +76,10 @@ export default class Worker extends BaseCommand<WorkerOnceView | WorkerStoppedVi
       this.log(
         `Webhook events: ${processed} processed, ${ignored} ignored, ${failed} failed (retried later), ${dead} dead. ` +
           `Recovery: ${view.recovery.payments_resolved} payments resolved, ${view.recovery.keys_resumed} keys resumed, ` +
-          `${view.recovery.failures} left for a later pass.`,
+          `${view.recovery.failures} left for a later pass. ` +
+          `Refunds: ${view.refunds.refunds_resolved} resolved, ${view.refunds.keys_resumed} keys resumed. ` +
+          `Renewals: ${view.renewals.attempted} charged, ${view.renewals.renewed} renewed, ` +
+          `${view.renewals.failed} failed, ${view.renewals.expired} expired, ${view.renewals.canceled} canceled.`,
       );
       return view;
     }
@@ -66,6 +87,7 @@ export default class Worker extends BaseCommand<WorkerOnceView | WorkerStoppedVi
     const signal = nextStopSignal();
     startWebhookWorker(pay, { idleMs: flags['idle-ms'] });
     startRecoveryLoop(pay, { intervalMs: flags['recovery-interval-ms'] });
+    startRenewalScheduler(pay, { intervalMs: flags['renewal-interval-ms'] });
     pay.logger.info('pay worker started', { pid: process.pid, mode: pay.modeLabel });
     const stopped = await signal;
     pay.logger.info('pay worker stopping', { signal: stopped });
@@ -94,6 +116,8 @@ async function runOnce(pay: Pay): Promise<WorkerOnceView> {
     }
   }
   const recovery: RecoveryReport = await pay.services.payments.recover();
+  const refunds: RefundRecoveryReport = await pay.services.refunds.recover();
+  const renewals: RenewalReport = await pay.services.renewals.renewDue();
   return {
     webhooks: total,
     recovery: {
@@ -102,6 +126,12 @@ async function runOnce(pay: Pay): Promise<WorkerOnceView> {
       keys_reaped: recovery.keysReaped,
       failures: recovery.failures.length,
     },
+    refunds: {
+      keys_resumed: refunds.keysResumed,
+      refunds_resolved: refunds.refundsResolved,
+      failures: refunds.failures.length,
+    },
+    renewals: { ...renewals, failures: renewals.failures.length },
   };
 }
 
