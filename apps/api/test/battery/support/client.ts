@@ -1,7 +1,7 @@
 /*
- * A client of `POST /api/v1/payments` as an integrator writes one: it keeps the raw answer (status,
- * headers, body bytes) so replays can be compared byte for byte, and it retries with the same key
- * while pay says the answer is not final yet.
+ * A client of pay's API (`POST /api/v1/payments`, refunds) as an integrator writes one: it keeps the raw
+ * answer (status, headers, body bytes) so replays can be compared byte for byte, and it retries with the
+ * same key while pay says the answer is not final yet.
  */
 
 /** The body the battery sends: a plan, a card, an end user. */
@@ -21,6 +21,8 @@ export type Answer =
       readonly replayed: boolean;
       readonly retryAfter: string | null;
       readonly code: string | null;
+      /** pay's `Request-Id` for it: what its audit and event rows name as their cause. */
+      readonly requestId: string | null;
     }
   | { readonly kind: 'network'; readonly error: string };
 
@@ -34,14 +36,25 @@ function errorCodeOf(body: string): string | null {
 }
 
 /** `POST /api/v1/payments` with `Idempotency-Key: key`. */
-export async function postPayment(
+export function postPayment(
   baseUrl: string,
   apiKey: string,
   key: string,
   body: PaymentBody,
 ): Promise<Answer> {
+  return postJson(baseUrl, '/api/v1/payments', apiKey, key, body);
+}
+
+/** A `POST` of `body` as JSON to `path` (`/api/v1/…`) with `Idempotency-Key: key`. */
+export async function postJson(
+  baseUrl: string,
+  path: string,
+  apiKey: string,
+  key: string,
+  body: unknown,
+): Promise<Answer> {
   try {
-    const res = await fetch(`${baseUrl}/api/v1/payments`, {
+    const res = await fetch(`${baseUrl}${path}`, {
       method: 'POST',
       headers: {
         authorization: `Bearer ${apiKey}`,
@@ -58,11 +71,35 @@ export async function postPayment(
       replayed: res.headers.get('idempotent-replayed') === 'true',
       retryAfter: res.headers.get('retry-after'),
       code: errorCodeOf(text),
+      requestId: res.headers.get('request-id'),
     };
   } catch (error) {
-    const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
-    return { kind: 'network', error: `${error instanceof Error ? error.message : String(error)}${cause}` };
+    return networkAnswer(error);
   }
+}
+
+/** A `GET` of `path` (`/api/v1/…`) with the API key. */
+export async function getJson(baseUrl: string, path: string, apiKey: string): Promise<Answer> {
+  try {
+    const res = await fetch(`${baseUrl}${path}`, { headers: { authorization: `Bearer ${apiKey}` } });
+    const text = await res.text();
+    return {
+      kind: 'http',
+      status: res.status,
+      body: text,
+      replayed: false,
+      retryAfter: res.headers.get('retry-after'),
+      code: errorCodeOf(text),
+      requestId: res.headers.get('request-id'),
+    };
+  } catch (error) {
+    return networkAnswer(error);
+  }
+}
+
+function networkAnswer(error: unknown): Answer {
+  const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
+  return { kind: 'network', error: `${error instanceof Error ? error.message : String(error)}${cause}` };
 }
 
 /** An answer a client must retry with the same key: pay is still working on it, is busy, or a dependency failed. */
@@ -127,9 +164,9 @@ export async function getReturn(baseUrl: string, paymentId: string): Promise<Ans
       replayed: false,
       retryAfter: res.headers.get('retry-after'),
       code: errorCodeOf(text),
+      requestId: res.headers.get('request-id'),
     };
   } catch (error) {
-    const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
-    return { kind: 'network', error: `${error instanceof Error ? error.message : String(error)}${cause}` };
+    return networkAnswer(error);
   }
 }

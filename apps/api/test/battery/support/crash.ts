@@ -46,7 +46,8 @@ export interface Crash {
   readonly diedAt: number;
 }
 
-function withGuard<T>(promise: Promise<T>, what: string): Promise<T> {
+/** Resolves or rejects as `promise` does, or rejects once the hang guard passes. */
+export function withGuard<T>(promise: Promise<T>, what: string): Promise<T> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new Error(`${what}: no end within ${HANG_GUARD_MS} ms`)),
@@ -155,7 +156,10 @@ export async function crashAtEach(
  * Waits until every lock the crashes left is stale (pay's lock timeout after the last death, plus a
  * margin): until then a retry is told 409 and recovery leaves the key alone, as they must.
  */
-export async function waitForStaleLocks(label: string, crashes: readonly Crash[]): Promise<void> {
+export async function waitForStaleLocks(
+  label: string,
+  crashes: readonly Pick<Crash, 'diedAt'>[],
+): Promise<void> {
   const lastDeath = Math.max(...crashes.map((c) => c.diedAt));
   const waitMs = Math.max(0, lastDeath + DEFAULT_IDEMPOTENCY_LOCK_TIMEOUT_MS + 2_000 - performance.now());
   figure(

@@ -1,22 +1,10 @@
-import { createRequire } from 'node:module';
+import { text, textOrNull, time, timeOrNull, withSql } from './pay-sql.js';
 
 /*
  * pay's inbox and ledger rows as the webhook battery checks them, read with plain read-only SQL (as
  * @pay/reliability reads pay's state): what was stored, in which status, after how many attempts, and
- * which Stripe event caused each ledger row. postgres.js is @pay/db's own dependency, not the API's, so
- * it is loaded from @pay/db's folder (as apps/api/bench/database.cjs does) and typed here by the little
- * of it these reads use.
+ * which Stripe event caused each ledger row.
  */
-
-interface SqlClient {
-  unsafe(query: string, parameters?: readonly unknown[]): Promise<Record<string, unknown>[]>;
-  end(options?: { timeout?: number }): Promise<void>;
-}
-type Postgres = (url: string, options: Record<string, unknown>) => SqlClient;
-
-const requireFromDb = createRequire(require.resolve('@pay/db/package.json'));
-// The module's CommonJS export is the connect function; its own types live in @pay/db's tree only.
-const postgres = requireFromDb('postgres') as Postgres;
 
 /** One row of `pay.webhook_events`, without the payload. */
 export interface InboxRow {
@@ -39,45 +27,6 @@ export interface CausedMove {
   readonly toStatus: string;
   readonly amount: number;
   readonly causeStripeEventId: string | null;
-}
-
-function text(value: unknown, column: string): string {
-  if (typeof value !== 'string') {
-    throw new Error(`expected text in ${column}, got ${typeof value}`);
-  }
-  return value;
-}
-
-function textOrNull(value: unknown, column: string): string | null {
-  return value === null ? null : text(value, column);
-}
-
-function timeOrNull(value: unknown, column: string): Date | null {
-  if (value !== null && !(value instanceof Date)) {
-    throw new Error(`expected a timestamp in ${column}, got ${typeof value}`);
-  }
-  return value;
-}
-
-function time(value: unknown, column: string): Date {
-  const t = timeOrNull(value, column);
-  if (t === null) {
-    throw new Error(`expected a timestamp in ${column}, got null`);
-  }
-  return t;
-}
-
-async function withSql<T>(databaseUrl: string, fn: (sql: SqlClient) => Promise<T>): Promise<T> {
-  const sql = postgres(databaseUrl, {
-    max: 1,
-    onnotice: () => undefined,
-    connection: { application_name: 'pay-battery-webhooks' },
-  });
-  try {
-    return await fn(sql);
-  } finally {
-    await sql.end({ timeout: 5 });
-  }
 }
 
 /** Every inbox row, oldest first. */
