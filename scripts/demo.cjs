@@ -112,8 +112,9 @@ function parseBanner(stdout) {
   const listening =
     /^pay listening on (http:\/\/\S+) — mode: (.+?) — .* — stripe: sandbox at (http:\/\/\S+)$/m.exec(stdout);
   const serviceKey = /^\s+service:\s+(\S+)$/m.exec(stdout);
+  const adminKey = /^\s+admin:\s+(\S+)$/m.exec(stdout);
   const planId = /"plan_id":"(pln_[A-Za-z0-9_]+)"/.exec(stdout);
-  if (listening === null || serviceKey === null || planId === null) {
+  if (listening === null || serviceKey === null || adminKey === null || planId === null) {
     return null;
   }
   return {
@@ -121,6 +122,7 @@ function parseBanner(stdout) {
     mode: listening[2],
     sandbox: listening[3],
     serviceKey: serviceKey[1],
+    adminKey: adminKey[1],
     planId: planId[1],
   };
 }
@@ -154,9 +156,9 @@ async function stopService(service) {
   return code;
 }
 
-/** One JSON call to pay's API with the demo service key. */
-async function api(ctx, method, route, body) {
-  const headers = { Authorization: `Bearer ${ctx.serviceKey}` };
+/** One JSON call to pay's API with the demo service key (or `key`: the admin key for refunds). */
+async function api(ctx, method, route, body, key = ctx.serviceKey) {
+  const headers = { Authorization: `Bearer ${key}` };
   if (body !== undefined) {
     headers['Content-Type'] = 'application/json';
     // 20 to 255 printable characters; a fresh one per payment, so no call replays another.
@@ -430,12 +432,62 @@ async function webhookProcessing(ctx) {
   }
 }
 
+/**
+ * An admin refunds the successful payment in two parts: a partial refund (the payment is
+ * `partially_refunded`), then the rest (`refunded`); a third refund finds nothing left (422) and a
+ * service key may not refund at all (403). Stripe (the sandbox) holds the same total on the charge.
+ */
+async function refund(ctx) {
+  let paymentId = ctx.succeededPaymentId;
+  if (paymentId === undefined) {
+    const res = await createPayment(ctx, 'pm_card_visa');
+    expectThat(res.status === 201 && res.body.status === 'succeeded', 'expected 201 succeeded', res);
+    paymentId = res.body.id;
+  }
+  const payment = await api(ctx, 'GET', `/api/v1/payments/${encodeURIComponent(paymentId)}`);
+  const amount = payment.body.amount;
+  const part = Math.floor(amount / 3);
+  const denied = await api(ctx, 'POST', '/api/v1/refunds', { payment_id: paymentId, amount: part });
+  expectThat(denied.status === 403, 'a service key must not refund (403)', denied);
+  const first = await api(
+    ctx,
+    'POST',
+    '/api/v1/refunds',
+    { payment_id: paymentId, amount: part, reason: 'requested_by_customer' },
+    ctx.adminKey,
+  );
+  expectThat(first.status === 201 && first.body.status === 'succeeded', 'expected 201 succeeded', first);
+  await expectStored(ctx, paymentId, 'partially_refunded');
+  const rest = await api(ctx, 'POST', '/api/v1/refunds', { payment_id: paymentId }, ctx.adminKey);
+  expectThat(
+    rest.status === 201 && rest.body.status === 'succeeded' && rest.body.amount === amount - part,
+    `expected the remaining ${amount - part} refunded`,
+    rest,
+  );
+  await expectStored(ctx, paymentId, 'refunded');
+  const more = await api(ctx, 'POST', '/api/v1/refunds', { payment_id: paymentId, amount: 1 }, ctx.adminKey);
+  expectThat(
+    more.status === 422 && more.body.error?.code === 'refund_exceeds_captured',
+    'a refund past the captured amount must be 422 refund_exceeds_captured',
+    more,
+  );
+  const { data } = await sandboxGet(ctx, '/v1/refunds?limit=100', embeddedSandboxKey());
+  const atStripe = data
+    .filter((r) => (r.metadata || {}).pay_payment_id === paymentId && r.status === 'succeeded')
+    .reduce((sum, r) => sum + r.amount, 0);
+  expectThat(atStripe === amount, `Stripe should hold ${amount} refunded, holds ${atStripe}`);
+  return (
+    `${paymentId}: ${part} then ${amount - part} refunded by the admin key (partially_refunded → refunded), ` +
+    `a further refund 422, a service key 403; Stripe holds ${atStripe} refunded`
+  );
+}
+
 const SCENARIOS = [
   { name: 'successful payment (pm_card_visa)', run: successfulPayment },
   { name: 'declined payment (pm_card_chargeDeclinedInsufficientFunds)', run: declinedPayment },
   { name: '3-D Secure (pm_card_threeDSecure2Required)', run: threeDSecure },
   { name: 'webhook processing', run: webhookProcessing },
-  { name: 'refund', unavailable: 'not yet available (issue 7)' },
+  { name: 'refund', run: refund },
 ];
 
 async function runScenarios(ctx) {
