@@ -37,9 +37,16 @@ export abstract class BaseCommand<T> extends Command {
   protected override async catch(err: Error & { exitCode?: number }): Promise<unknown> {
     if (isPayError(err)) {
       // oclif prints the message and exits; `code` makes scripts able to branch on the failure.
-      return super.catch(
-        new Errors.CLIError(`${err.message} (${err.code})`, { exit: PAY_ERROR_EXIT, code: err.code }),
+      const error: Errors.CLIError & { exitCode?: number } = new Errors.CLIError(
+        `${err.message} (${err.code})`,
+        {
+          exit: PAY_ERROR_EXIT,
+          code: err.code,
+        },
       );
+      // With --json oclif prints the error as JSON and exits with `exitCode` rather than `oclif.exit`.
+      error.exitCode = PAY_ERROR_EXIT;
+      return super.catch(error);
     }
     return super.catch(err);
   }

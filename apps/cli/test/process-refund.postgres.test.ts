@@ -278,6 +278,10 @@ describe('pay process-refund on PostgreSQL', () => {
       const run = await processRefund(args);
       expect({ args, exitCode: run.exitCode, code: run.error?.code }).toEqual({ args, exitCode: 2, code });
     }
+    // With --json too: the error is printed as JSON, and the exit status is the same 2.
+    const json = await processRefund([payment.id, '--amount', '10001', '--yes', '--json']);
+    expect(json.exitCode).toBe(2);
+    expect(json.stdout).toContain('refund_exceeds_captured');
     expect(await footprint(payment)).toEqual(before);
   });
 });

@@ -56,3 +56,5 @@ export {
 export type { WebhookWorker, WebhookWorkerHost, WebhookWorkerOptions } from './webhook-worker.js';
 export { DEFAULT_RENEWAL_INTERVAL_MS, startRenewalScheduler } from './renewal-scheduler.js';
 export type { RenewalSchedulerHost, RenewalSchedulerOptions } from './renewal-scheduler.js';
+export { refundJson, subscriptionJson, subscriptionPaymentJson } from './wire-views.js';
+export type { RefundJson, SubscriptionJson, SubscriptionPaymentJson } from './wire-views.js';

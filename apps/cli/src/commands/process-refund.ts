@@ -10,24 +10,14 @@ import {
   type Refund,
   type RefundAttempt,
 } from '@pay/core';
+import { refundJson, type RefundJson } from '@pay/runtime';
 import { BaseCommand } from '../base-command.js';
 import { accountFlag } from '../flags.js';
 
 /** The `--json` shape of `pay process-refund`: the refund as the HTTP API shows it, and how it was asked for. */
-export interface RefundView {
-  id: string;
-  object: 'refund';
+/** The `--json` shape: the HTTP API's refund body, with its account and the run's request id. */
+export interface RefundView extends RefundJson {
   account_id: string;
-  payment_id: string;
-  /** Minor units (cents for usd). */
-  amount: number;
-  currency: string;
-  status: string;
-  reason: string | null;
-  failure_reason: string | null;
-  created: string;
-  requested_by: string | null;
-  approved_by: string | null;
   /** The idempotency key it ran under: the same `--request-id` again answers this refund again. */
   request_id: string;
   /** True when this run answered a refund an earlier run with the same request id made. */
@@ -48,22 +38,8 @@ const APPROVE_PATH = 'pay process-refund --approve';
 const REQUEST_ID = /^[\x21-\x7e]{8,255}$/;
 
 function toRefundView(refund: Refund, requestId: string, replayed: boolean): RefundView {
-  return {
-    id: refund.id,
-    object: 'refund',
-    account_id: refund.accountId,
-    payment_id: refund.paymentId,
-    amount: refund.amount,
-    currency: refund.currency,
-    status: refund.status,
-    reason: refund.reason,
-    failure_reason: refund.failureReason,
-    created: refund.createdAt.toISOString(),
-    requested_by: refund.requestedBy,
-    approved_by: refund.approvedBy,
-    request_id: requestId,
-    replayed,
-  };
+  const { id, object, ...rest } = refundJson(refund);
+  return { id, object, account_id: refund.accountId, ...rest, request_id: requestId, replayed };
 }
 
 /**

@@ -5,86 +5,21 @@ import {
   NotFoundError,
   ValidationError,
   type AccountId,
-  type Payment,
   type SubscriptionView,
 } from '@pay/core';
+import { subscriptionJson, type SubscriptionJson } from '@pay/runtime';
 import { BaseCommand } from '../base-command.js';
+import { table } from '../table.js';
 import { accountFlag } from '../flags.js';
 
-/** One of the user's payments as `--json` shows it (snake_case, ISO times, minor units). */
-export interface SubscriptionPaymentView {
-  id: string;
-  status: string;
-  amount: number;
-  currency: string;
-  billing_reason: string;
-  created: string;
-  failure_code: string | null;
-}
-
 /** One subscription as `--json` shows it: the HTTP API's subscription body. */
-export interface SubscriptionInfoEntry {
-  id: string;
-  object: 'subscription';
-  user_id: string;
-  status: string;
-  plan: { id: string; name: string; amount: number; currency: string; interval: string };
-  current_period_start: string;
-  current_period_end: string;
-  next_billing_at: string | null;
-  cancel_at_period_end: boolean;
-  canceled_at: string | null;
-  ended_at: string | null;
-  payment_method: { brand: string; last4: string } | null;
-  recent_payments: SubscriptionPaymentView[];
-  created: string;
-}
+export type SubscriptionInfoEntry = SubscriptionJson;
 
 /** The `--json` shape of `pay subscription-info`: whose subscriptions, in which account, newest first. */
 export interface SubscriptionInfoView {
   account_id: string;
   user_id: string;
   subscriptions: SubscriptionInfoEntry[];
-}
-
-const iso = (date: Date | null): string | null => date?.toISOString() ?? null;
-
-function toPaymentView(p: Payment): SubscriptionPaymentView {
-  return {
-    id: p.id,
-    status: p.status,
-    amount: p.amount,
-    currency: p.currency,
-    billing_reason: p.billingReason,
-    created: p.createdAt.toISOString(),
-    failure_code: p.failureCode,
-  };
-}
-
-export function toSubscriptionInfoEntry(view: SubscriptionView): SubscriptionInfoEntry {
-  const { subscription: s, plan, card } = view;
-  return {
-    id: s.id,
-    object: 'subscription',
-    user_id: view.userId,
-    status: s.status,
-    plan: {
-      id: plan.id,
-      name: plan.name,
-      amount: plan.amount,
-      currency: plan.currency,
-      interval: plan.interval,
-    },
-    current_period_start: s.currentPeriodStart.toISOString(),
-    current_period_end: s.currentPeriodEnd.toISOString(),
-    next_billing_at: iso(s.nextBillingAt),
-    cancel_at_period_end: s.cancelAtPeriodEnd,
-    canceled_at: iso(s.canceledAt),
-    ended_at: iso(s.endedAt),
-    payment_method: card === null ? null : { brand: card.brand, last4: card.last4 },
-    recent_payments: view.recentPayments.map(toPaymentView),
-    created: s.createdAt.toISOString(),
-  };
 }
 
 export default class SubscriptionInfo extends BaseCommand<SubscriptionInfoView> {
@@ -130,7 +65,7 @@ export default class SubscriptionInfo extends BaseCommand<SubscriptionInfoView> 
     for (const line of describeSubscriptions(accountId, userId, views)) {
       this.log(line);
     }
-    return { account_id: accountId, user_id: userId, subscriptions: views.map(toSubscriptionInfoEntry) };
+    return { account_id: accountId, user_id: userId, subscriptions: views.map(subscriptionJson) };
   }
 
   /** The account to look in when none is named: the only one, or a refusal saying what to pass. */
@@ -204,16 +139,4 @@ function day(date: Date): string {
 /** `2026-01-31 14:05Z`: to the minute, in UTC. */
 function minute(date: Date): string {
   return `${date.toISOString().slice(0, 16).replace('T', ' ')}Z`;
-}
-
-/** Left-aligned columns two spaces apart; the last column is not padded. */
-function table(header: readonly string[], rows: readonly (readonly string[])[]): string[] {
-  const all = [header, ...rows];
-  const widths = header.map((_, i) => Math.max(...all.map((row) => (row[i] ?? '').length)));
-  return all.map((row) =>
-    row
-      .map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
-      .join('  ')
-      .trimEnd(),
-  );
 }

@@ -7,6 +7,7 @@ import {
   type WebhookStatus,
 } from '@pay/core';
 import { BaseCommand } from '../base-command.js';
+import { table } from '../table.js';
 import { toListView, type ListView } from '../views.js';
 
 /** The `--json` shape of one inbox event (snake_case, ISO times, like every CLI output). */
@@ -163,16 +164,4 @@ function describeStatus(view: WebhookStatusView): string[] {
 function oneLine(text: string): string {
   const first = text.split('\n')[0] ?? '';
   return first.length > 80 ? `${first.slice(0, 79)}…` : first;
-}
-
-/** Left-aligned columns two spaces apart; the last column is not padded. */
-function table(header: readonly string[], rows: readonly (readonly string[])[]): string[] {
-  const all = [header, ...rows];
-  const widths = header.map((_, i) => Math.max(...all.map((row) => (row[i] ?? '').length)));
-  return all.map((row) =>
-    row
-      .map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
-      .join('  ')
-      .trimEnd(),
-  );
 }

@@ -1,11 +1,9 @@
 import type { Cause, IdempotencyKey, Payment } from '../domain/entities.js';
 import {
-  DependencyUnavailableError,
   GatewayRejectedError,
   InternalError,
   InvalidStateError,
   UnknownGatewayStateError,
-  isPayError,
 } from '../errors.js';
 import type { PaymentId } from '../ids.js';
 import type { Clock } from '../ports/clock.js';
@@ -43,8 +41,14 @@ import {
   type Observation,
 } from './payment-outcome.js';
 import { encodePaymentResult } from './payment-result-codec.js';
-import { logFieldsOf } from './payment-log-fields.js';
+import { releaseKey, type PausedFlow } from './key-release.js';
 import type { PaymentResult } from './payment-results.js';
+
+const PAYMENT_FLOW: PausedFlow = {
+  name: 'payment flow',
+  resourceField: 'paymentId',
+  progress: 'the payment’s progress',
+};
 
 /** What the flow runs on: the service's dependencies with their defaults applied. */
 export interface FlowDeps {
@@ -381,37 +385,8 @@ export class PaymentFlow {
     return observed(name, this.deps.observeGatewayCall, run);
   }
 
-  /**
-   * Releases the key at its last recovery point (the payment stays `pending`) and returns the error to
-   * throw: a dependency's own retryable error, a DependencyUnavailableError for a database error, or
-   * the PayError as it is (a state pay does not know, a bug). The release is best effort: if it fails
-   * too, the lock goes stale after the timeout and the recovery job takes the key.
-   */
-  private async release(key: IdempotencyKey, error: unknown): Promise<unknown> {
-    try {
-      await this.deps.store.repos.idempotencyKeys.update(key.id, { lockedAt: null });
-    } catch (releaseError) {
-      this.deps.logger.error('could not release an idempotency key; it will go stale', {
-        idempotencyKeyId: key.id,
-        error: logFieldsOf(releaseError),
-      });
-    }
-    const fields = { idempotencyKeyId: key.id, paymentId: key.resourceId, error: logFieldsOf(error) };
-    if (error instanceof DependencyUnavailableError) {
-      this.deps.logger.warn(
-        'payment flow paused: a dependency did not answer; retry with the same key',
-        fields,
-      );
-      return error;
-    }
-    if (!isPayError(error)) {
-      this.deps.logger.error('payment flow paused by an unexpected error (the database?)', fields);
-      return new DependencyUnavailableError(
-        'pay could not record the payment’s progress; retry with the same Idempotency-Key.',
-        { cause: error },
-      );
-    }
-    this.deps.logger.error('payment flow stopped', { ...fields, code: error.code });
-    return error;
+  /** Releases the key at its last recovery point (the payment stays `pending`): see {@link releaseKey}. */
+  private release(key: IdempotencyKey, error: unknown): Promise<unknown> {
+    return releaseKey(this.deps, key, error, PAYMENT_FLOW);
   }
 }

@@ -1,8 +1,9 @@
 import type { Cause, Payment } from '../domain/entities.js';
 import { InternalError, InvalidStateError } from '../errors.js';
-import { ID_PREFIXES, type IdempotencyKeyId, type PaymentId } from '../ids.js';
+import { ID_PREFIXES, type PaymentId } from '../ids.js';
 import type { GatewayIntent } from '../ports/gateway.js';
 import { IDEMPOTENCY_KEY_TTL_MS } from './idempotency.js';
+import { resumeStaleKeys } from './key-resumption.js';
 import type { FlowDeps, PaymentFlow } from './payment-flow.js';
 import { logFieldsOf } from './payment-log-fields.js';
 import {
@@ -46,34 +47,15 @@ export async function recoverPayments(
     failures.push({ id, error: String(described.message) });
   };
 
-  let keysResumed = 0;
+  const keysResumed = await resumeStaleKeys(
+    deps.store,
+    { now, lockTimeoutMs: deps.lockTimeoutMs, resourceIdPrefix: `${ID_PREFIXES.payment}_`, batch: BATCH },
+    async (key) => {
+      await flow.run(key, RECOVERY);
+    },
+    fail,
+  );
   const staleBefore = new Date(now.getTime() - deps.lockTimeoutMs);
-  let afterKey: IdempotencyKeyId | undefined;
-  for (;;) {
-    const keys = await deps.store.repos.idempotencyKeys.listResumable({
-      createdAfter: new Date(now.getTime() - IDEMPOTENCY_KEY_TTL_MS),
-      staleBefore,
-      resourceIdPrefix: `${ID_PREFIXES.payment}_`,
-      afterId: afterKey,
-      limit: BATCH,
-    });
-    for (const key of keys) {
-      try {
-        // Compare-and-set: a client's retry may take the same key at the same moment.
-        const locked = await deps.store.repos.idempotencyKeys.lock(key.id, now, staleBefore);
-        if (locked !== null) {
-          await flow.run(locked, RECOVERY);
-          keysResumed += 1;
-        }
-      } catch (error) {
-        fail(key.resourceId ?? key.id, error);
-      }
-    }
-    afterKey = keys.at(-1)?.id;
-    if (keys.length < BATCH) {
-      break;
-    }
-  }
 
   let paymentsResolved = 0;
   let afterPayment: PaymentId | undefined;

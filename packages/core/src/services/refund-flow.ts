@@ -1,5 +1,5 @@
 import type { Cause, IdempotencyKey, Refund } from '../domain/entities.js';
-import { DependencyUnavailableError, GatewayRejectedError, InternalError, isPayError } from '../errors.js';
+import { GatewayRejectedError, InternalError } from '../errors.js';
 import { isId, type RefundId } from '../ids.js';
 import type { Clock } from '../ports/clock.js';
 import type { FaultPoints } from '../ports/faults.js';
@@ -12,7 +12,7 @@ import {
 import type { Store } from '../ports/store.js';
 import { FINISHED_RECOVERY_POINT } from './idempotency.js';
 import { observed } from './payment-gateway-calls.js';
-import { logFieldsOf } from './payment-log-fields.js';
+import { releaseKey, type PausedFlow } from './key-release.js';
 import {
   createRefundCallKey,
   pastRefundKeyWindow,
@@ -53,6 +53,12 @@ export function refundIdOf(key: IdempotencyKey): RefundId {
   }
   return id;
 }
+
+const REFUND_FLOW: PausedFlow = {
+  name: 'refund',
+  resourceField: 'refundId',
+  progress: 'the refund’s progress',
+};
 
 /**
  * The refund flow after its first transaction (atomic phases, as payments): Stripe is asked outside any
@@ -173,33 +179,8 @@ export class RefundFlow {
     return observed(name, this.deps.observeGatewayCall, run);
   }
 
-  /**
-   * Releases the key (the refund stays `pending`) and returns the error to throw: a dependency's own
-   * retryable error, a DependencyUnavailableError for a database error, or the PayError as it is. Best
-   * effort: if the release fails too, the lock goes stale and the recovery job takes the key.
-   */
-  private async release(key: IdempotencyKey, error: unknown): Promise<unknown> {
-    try {
-      await this.deps.store.repos.idempotencyKeys.update(key.id, { lockedAt: null });
-    } catch (releaseError) {
-      this.deps.logger.error('could not release an idempotency key; it will go stale', {
-        idempotencyKeyId: key.id,
-        error: logFieldsOf(releaseError),
-      });
-    }
-    const fields = { idempotencyKeyId: key.id, refundId: key.resourceId, error: logFieldsOf(error) };
-    if (error instanceof DependencyUnavailableError) {
-      this.deps.logger.warn('refund paused: Stripe did not answer; retry with the same key', fields);
-      return error;
-    }
-    if (!isPayError(error)) {
-      this.deps.logger.error('refund paused by an unexpected error (the database?)', fields);
-      return new DependencyUnavailableError(
-        'pay could not record the refund’s progress; retry with the same Idempotency-Key.',
-        { cause: error },
-      );
-    }
-    this.deps.logger.error('refund stopped', { ...fields, code: error.code });
-    return error;
+  /** Releases the key (the refund stays `pending`): see {@link releaseKey}. */
+  private release(key: IdempotencyKey, error: unknown): Promise<unknown> {
+    return releaseKey(this.deps, key, error, REFUND_FLOW);
   }
 }

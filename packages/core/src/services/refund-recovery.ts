@@ -1,6 +1,6 @@
 import type { Cause, Refund } from '../domain/entities.js';
-import { ID_PREFIXES, type IdempotencyKeyId, type RefundId } from '../ids.js';
-import { IDEMPOTENCY_KEY_TTL_MS } from './idempotency.js';
+import { ID_PREFIXES, type RefundId } from '../ids.js';
+import { resumeStaleKeys } from './key-resumption.js';
 import { logFieldsOf } from './payment-log-fields.js';
 import { observed } from './payment-gateway-calls.js';
 import type { RefundFlow, RefundFlowDeps } from './refund-flow.js';
@@ -39,34 +39,15 @@ export async function recoverRefunds(
     failures.push({ id, error: String(described.message) });
   };
 
-  let keysResumed = 0;
+  const keysResumed = await resumeStaleKeys(
+    deps.store,
+    { now, lockTimeoutMs: deps.lockTimeoutMs, resourceIdPrefix: `${ID_PREFIXES.refund}_`, batch: BATCH },
+    async (key) => {
+      await flow.run(key, RECOVERY);
+    },
+    fail,
+  );
   const staleBefore = new Date(now.getTime() - deps.lockTimeoutMs);
-  let afterKey: IdempotencyKeyId | undefined;
-  for (;;) {
-    const keys = await deps.store.repos.idempotencyKeys.listResumable({
-      createdAfter: new Date(now.getTime() - IDEMPOTENCY_KEY_TTL_MS),
-      staleBefore,
-      resourceIdPrefix: `${ID_PREFIXES.refund}_`,
-      afterId: afterKey,
-      limit: BATCH,
-    });
-    for (const key of keys) {
-      try {
-        // Compare-and-set: a client's retry may take the same key at the same moment.
-        const locked = await deps.store.repos.idempotencyKeys.lock(key.id, now, staleBefore);
-        if (locked !== null) {
-          await flow.run(locked, RECOVERY);
-          keysResumed += 1;
-        }
-      } catch (error) {
-        fail(key.resourceId ?? key.id, error);
-      }
-    }
-    afterKey = keys.at(-1)?.id;
-    if (keys.length < BATCH) {
-      break;
-    }
-  }
 
   let refundsResolved = 0;
   let afterRefund: RefundId | undefined;

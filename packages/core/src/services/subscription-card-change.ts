@@ -1,5 +1,5 @@
 import type { Cause, Customer, IdempotencyKey, Subscription } from '../domain/entities.js';
-import { GatewayRejectedError, InternalError, isPayError } from '../errors.js';
+import { GatewayRejectedError, InternalError } from '../errors.js';
 import type { SubscriptionId } from '../ids.js';
 import type { Clock } from '../ports/clock.js';
 import type { AttachOutcome, PaymentGateway } from '../ports/gateway.js';
@@ -8,13 +8,19 @@ import type { Store } from '../ports/store.js';
 import { hashApiKeySecret } from './api-key-secrets.js';
 import { FINISHED_RECOVERY_POINT } from './idempotency.js';
 import { stripeCustomerKey } from './payment-gateway-calls.js';
-import { logFieldsOf } from './payment-log-fields.js';
+import { releaseKey, type PausedFlow } from './key-release.js';
 import type { IdempotentRequest } from './payment-results.js';
 import { assertCardChangeable, planCardChange } from './subscription-changes.js';
-import { finishWithView, lockSubscription, unavailableUnlessPayError } from './subscription-requests.js';
+import { finishWithView, lockSubscription } from './subscription-requests.js';
 import type { RenewalOutcome, SubscriptionView } from './subscription-results.js';
 import { encodeSubscriptionRefusal, refusalError, type StoredRefusal } from './subscription-view-codec.js';
 import { viewOfSubscription } from './subscription-views.js';
+
+const CARD_CHANGE: PausedFlow = {
+  name: 'card change',
+  resourceField: 'subscriptionId',
+  progress: 'the card change',
+};
 
 /*
  * Changing a subscription's card, in atomic phases like a payment (DESIGN.md §4, STYLE.md R7):
@@ -71,7 +77,7 @@ export async function runCardChange(
   try {
     answer = await driveCardChange(deps, key, input, request);
   } catch (error) {
-    throw await release(deps, key, error);
+    throw await releaseKey(deps, key, error, CARD_CHANGE);
   }
   if (answer.kind === 'refused') {
     throw answer.error;
@@ -214,26 +220,4 @@ async function refuse(deps: CardChangeDeps, key: IdempotencyKey, refusal: Stored
     responseBody: encodeSubscriptionRefusal(refusal),
   });
   return { kind: 'refused', error: refusalError(refusal) };
-}
-
-/**
- * Frees the key at its last recovery point and returns the error to throw. Best effort: if the release
- * fails too, the lock goes stale and a retry takes the key over after the timeout.
- */
-async function release(deps: CardChangeDeps, key: IdempotencyKey, error: unknown): Promise<unknown> {
-  try {
-    await deps.store.repos.idempotencyKeys.update(key.id, { lockedAt: null });
-  } catch (releaseError) {
-    deps.logger.error('could not release an idempotency key; it will go stale', {
-      idempotencyKeyId: key.id,
-      error: logFieldsOf(releaseError),
-    });
-  }
-  const fields = { idempotencyKeyId: key.id, subscriptionId: key.resourceId, error: logFieldsOf(error) };
-  if (isPayError(error) && error.retryable) {
-    deps.logger.warn('card change paused: a dependency did not answer; retry with the same key', fields);
-  } else {
-    deps.logger.error('card change stopped', fields);
-  }
-  return unavailableUnlessPayError(error, 'pay could not record the card change');
 }

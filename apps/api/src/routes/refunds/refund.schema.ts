@@ -1,4 +1,5 @@
 import { CURRENCIES, REFUND_STATUSES, type Refund } from '@pay/core';
+import { refundJson } from '@pay/runtime';
 import { z } from 'zod';
 
 /**
@@ -30,22 +31,7 @@ export const ZRefundResponse = z.object({
 });
 export type TRefundResponse = z.infer<typeof ZRefundResponse>;
 
-/**
- * The API's view of a refund. A function of the refund only, with a fixed key order, so a replayed
- * answer is the same byte for byte.
- */
+/** The API's view of a refund: the shape the CLI's `--json` shares (`refundJson`). */
 export function toRefundResponse(refund: Refund): TRefundResponse {
-  return {
-    id: refund.id,
-    object: 'refund',
-    payment_id: refund.paymentId,
-    amount: refund.amount,
-    currency: refund.currency,
-    status: refund.status,
-    reason: refund.reason,
-    failure_reason: refund.failureReason,
-    created: refund.createdAt.toISOString(),
-    requested_by: refund.requestedBy,
-    approved_by: refund.approvedBy,
-  };
+  return refundJson(refund);
 }

@@ -6,6 +6,7 @@ import {
   SUBSCRIPTION_STATUSES,
   type SubscriptionView,
 } from '@pay/core';
+import { subscriptionJson } from '@pay/runtime';
 import { z } from 'zod';
 
 /** How many of a subscription's payments its body lists, newest first (the service's own cap). */
@@ -66,42 +67,11 @@ export const ZSubscriptionResponse = z.object({
 });
 export type TSubscriptionResponse = z.infer<typeof ZSubscriptionResponse>;
 
-const iso = (date: Date | null): string | null => date?.toISOString() ?? null;
-
 /**
- * The API's view of a subscription. A function of the view only, with a fixed key order, so the answer
- * to a replayed request is the same, byte for byte, as the first.
+ * The API's view of a subscription: the shape the CLI's `--json` shares (`subscriptionJson`), a function
+ * of the view only, so the answer to a replayed request is the same, byte for byte, as the first.
  */
 export function toSubscriptionResponse(view: SubscriptionView): TSubscriptionResponse {
-  const { subscription: s, plan, card } = view;
-  return {
-    id: s.id,
-    object: 'subscription',
-    user_id: view.userId,
-    status: s.status,
-    plan: {
-      id: plan.id,
-      name: plan.name,
-      amount: plan.amount,
-      currency: plan.currency,
-      interval: plan.interval,
-    },
-    current_period_start: s.currentPeriodStart.toISOString(),
-    current_period_end: s.currentPeriodEnd.toISOString(),
-    next_billing_at: iso(s.nextBillingAt),
-    cancel_at_period_end: s.cancelAtPeriodEnd,
-    canceled_at: iso(s.canceledAt),
-    ended_at: iso(s.endedAt),
-    payment_method: card === null ? null : { brand: card.brand, last4: card.last4 },
-    recent_payments: view.recentPayments.slice(0, RECENT_PAYMENTS_SHOWN).map((p) => ({
-      id: p.id,
-      status: p.status,
-      amount: p.amount,
-      currency: p.currency,
-      billing_reason: p.billingReason,
-      created: p.createdAt.toISOString(),
-      failure_code: p.failureCode,
-    })),
-    created: s.createdAt.toISOString(),
-  };
+  const json = subscriptionJson(view);
+  return { ...json, recent_payments: json.recent_payments.slice(0, RECENT_PAYMENTS_SHOWN) };
 }
