@@ -124,13 +124,16 @@ function readResults() {
   return { passed, failed };
 }
 
-/** Runs turbo tasks, then prints one `N passed, N failed` line summing every package's jest run. */
-async function runTests(tasks, extra = []) {
+/**
+ * Runs `before`, the turbo tasks, then `after` (steps that need the build), and prints one
+ * `N passed, N failed` line summing every package's jest run and every step that records its counts.
+ */
+async function runTests(tasks, before = [], after = []) {
   await ensurePostgres();
   fs.rmSync(RESULTS_DIR, { recursive: true, force: true });
   const env = { ...process.env, TURBO_TELEMETRY_DISABLED: '1', PAY_TEST_RESULTS_DIR: RESULTS_DIR };
   const statuses = [];
-  for (const [command, args] of extra) {
+  for (const [command, args] of before) {
     statuses.push(run(command, args, { env }));
   }
   statuses.push(
@@ -140,6 +143,9 @@ async function runTests(tasks, extra = []) {
       { env },
     ),
   );
+  for (const [command, args] of after) {
+    statuses.push(run(command, args, { env }));
+  }
   const { passed, failed } = readResults();
   const otherFailures = statuses.some((s) => s !== 0) && failed === 0 ? 1 : 0;
   if (otherFailures) {
@@ -178,6 +184,12 @@ async function main() {
       return runTests(
         ['lint', 'typecheck', 'test'],
         [['pnpm', ['exec', 'prettier', '--check', '.', '--log-level=warn']]],
+        // What another team installs: publint and attw on each packed library, and the example
+        // service installed from the tarballs (each records its counts in the results folder).
+        [
+          ['node', ['scripts/check-packages.cjs']],
+          ['node', ['scripts/example-test.cjs']],
+        ],
       );
     case 'battery':
       return runTests(['test:battery']);
