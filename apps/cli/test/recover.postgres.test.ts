@@ -136,7 +136,8 @@ describe('pay recover on PostgreSQL', () => {
     expect({ exitCode: human.exitCode, error: human.error, stdout: human.stdout }).toEqual({
       exitCode: 0,
       error: undefined,
-      stdout: 'Nothing to recover: no payment, refund or idempotency key was left unfinished.\n',
+      stdout:
+        'Nothing to recover: no payment, refund, idempotency key or webhook event was left unfinished.\n',
     });
     const json = await recover(['--json']);
     expect(json.exitCode).toBe(0);
@@ -145,6 +146,7 @@ describe('pay recover on PostgreSQL', () => {
       payments_resolved: 0,
       keys_reaped: 0,
       refunds_resolved: 0,
+      webhook_catch_up: { listed: 0, stored: 0, already_known: 0 },
       failures: [],
     });
   });
@@ -156,8 +158,10 @@ describe('pay recover on PostgreSQL', () => {
     try {
       const run = await recover();
       expect(run.exitCode).toBe(1);
-      expect(run.stdout).toContain('Could not finish 1 object; the next pass retries:');
+      // The payment, and the listing of the events Stripe did not deliver.
+      expect(run.stdout).toContain('Could not finish 2 objects; the next pass retries:');
       expect(run.stdout).toMatch(new RegExp(`^ {2}${payment.id} {2}\\S.*$`, 'm'));
+      expect(run.stdout).toMatch(/^ {2}webhook_catch_up {2}Stripe did not answer events\.list/m);
 
       const json = await recover(['--json']);
       expect(json.exitCode).toBe(1);
@@ -166,7 +170,11 @@ describe('pay recover on PostgreSQL', () => {
         payments_resolved: 0,
         keys_reaped: 0,
         refunds_resolved: 0,
-        failures: [{ id: payment.id, error: expect.any(String) }],
+        webhook_catch_up: null,
+        failures: [
+          { id: payment.id, error: expect.any(String) },
+          { id: 'webhook_catch_up', error: expect.any(String) },
+        ],
       });
     } finally {
       process.env.STRIPE_API_BASE = sandbox.url;
@@ -177,7 +185,7 @@ describe('pay recover on PostgreSQL', () => {
     expect(chargesAtStripe()).toBe(charges);
   });
 
-  it("resolves a pending payment whose answer was lost to Stripe's outcome, charging nothing twice", async () => {
+  it("resolves a pending payment whose answer was lost to Stripe's outcome, charging nothing twice, and stores its undelivered event", async () => {
     // Left by the previous case, or made here when this one runs alone.
     const [left] = (await db.store.repos.payments.list(accountId, { limit: 1 })).data;
     const payment = left?.status === 'pending' ? left : await paymentWithLostAnswer();
@@ -186,8 +194,24 @@ describe('pay recover on PostgreSQL', () => {
     const run = await recover(['--json']);
     expect({ exitCode: run.exitCode, report: JSON.parse(run.stdout) as unknown }).toEqual({
       exitCode: 0,
-      report: { keys_resumed: 1, payments_resolved: 0, keys_reaped: 0, refunds_resolved: 0, failures: [] },
+      report: {
+        keys_resumed: 1,
+        payments_resolved: 0,
+        keys_reaped: 0,
+        refunds_resolved: 0,
+        // No API took Stripe's deliveries here: its payment_intent.succeeded is fetched into the inbox.
+        webhook_catch_up: { listed: 1, stored: 1, already_known: 0 },
+        failures: [],
+      },
     });
+    const stored = await db.store.repos.webhookEvents.listByStatus('pending', { limit: 10 });
+    expect(stored.data).toEqual([
+      expect.objectContaining({
+        type: 'payment_intent.succeeded',
+        objectId: payment.stripePaymentIntentId,
+        signatureVerified: false,
+      }),
+    ]);
 
     const resolved = await db.store.repos.payments.findById(accountId, payment.id);
     expect(resolved).toMatchObject({
@@ -211,7 +235,8 @@ describe('pay recover on PostgreSQL', () => {
     const again = await recover();
     expect({ exitCode: again.exitCode, stdout: again.stdout }).toEqual({
       exitCode: 0,
-      stdout: 'Nothing to recover: no payment, refund or idempotency key was left unfinished.\n',
+      stdout:
+        'Nothing to recover: no payment, refund, idempotency key or webhook event was left unfinished.\n',
     });
   });
 });

@@ -2,7 +2,14 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { runCommand } from '@oclif/test';
-import { newId, silentLogger, type AccountId, type Payment, type PlanId } from '@pay/core';
+import {
+  HANDLED_WEBHOOK_EVENT_TYPES,
+  newId,
+  silentLogger,
+  type AccountId,
+  type Payment,
+  type PlanId,
+} from '@pay/core';
 import { connectPostgres, type Database } from '@pay/db';
 import { createTestDatabase, type TestDatabase } from '@pay/db/testing';
 import { createPay, loadConfig, SANDBOX_SECRET_KEY, type Pay, type StripeConnection } from '@pay/runtime';
@@ -268,6 +275,8 @@ describe('pay worker, pay webhook-status and pay webhooks replay on PostgreSQL',
     // Every event applied by exactly one of the two; none failed.
     expect(handled(a.out) + handled(b.out)).toBe(events.length);
     expect([a.out.webhooks, b.out.webhooks].map((w) => w.failed + w.dead)).toEqual([0, 0]);
+    // Every event had been delivered: the catch-up of each worker found nothing new.
+    expect([a.out, b.out].map((w) => w.webhook_catch_up.stored)).toEqual([0, 0]);
     const counts = await inbox();
     expect(counts).toEqual({
       pending: 0,
@@ -296,17 +305,62 @@ describe('pay worker, pay webhook-status and pay webhooks replay on PostgreSQL',
       });
     }
 
-    // Nothing is due any more: a further pass does nothing.
+    // Nothing is due any more: a further pass does nothing. Its catch-up lists the events of the newest
+    // second stored (how many depends on the clock), all known.
     const again = await payJson<WorkerOnceView>(['worker', '--once']);
+    const listed = again.body.webhook_catch_up.listed;
+    expect(listed).toBeGreaterThan(0);
     expect(again).toEqual({
       exitCode: 0,
       body: {
         webhooks: { processed: 0, ignored: 0, failed: 0, dead: 0 },
+        webhook_catch_up: { listed, stored: 0, already_known: listed, failures: 0 },
         recovery: { keys_resumed: 0, payments_resolved: 0, keys_reaped: 0, failures: 0 },
         refunds: { keys_resumed: 0, refunds_resolved: 0, failures: 0 },
         renewals: { attempted: 0, renewed: 0, failed: 0, expired: 0, canceled: 0, waiting: 0, failures: 0 },
       },
     });
+  });
+
+  it('stores the events Stripe never delivered and applies them in the same pass, once', async () => {
+    const known = new Set((await stripeEvents()).map((event) => event.id));
+    const payments = [await takePayment(), await takePayment()];
+    await stripe('POST', '/v1/refunds', { payment_intent: payments[0]?.stripePaymentIntentId ?? '' });
+    // Nobody received these: no API runs here to take Stripe's deliveries.
+    const missed = (await stripeEvents()).filter(
+      (e) => !known.has(e.id) && HANDLED_WEBHOOK_EVENT_TYPES.includes(e.type),
+    );
+    expect(missed.length).toBeGreaterThan(0);
+
+    const run = await payJson<WorkerOnceView>(['worker', '--once']);
+    expect(run.exitCode).toBe(0);
+    expect(run.body.webhook_catch_up).toMatchObject({ stored: missed.length, failures: 0 });
+    expect(run.body.webhooks).toMatchObject({ failed: 0, dead: 0 });
+    expect(run.body.webhooks.processed + run.body.webhooks.ignored).toBe(missed.length);
+    for (const event of missed) {
+      const row = await db.store.repos.webhookEvents.findByStripeId(event.id);
+      expect({
+        id: event.id,
+        status: row?.status,
+        attempts: row?.attempts,
+        signed: row?.signatureVerified,
+      }).toEqual({
+        id: event.id,
+        status: expect.stringMatching(/^(processed|ignored)$/),
+        attempts: 1,
+        signed: false,
+      });
+    }
+    const [refunded] = payments;
+    expect(await db.store.repos.payments.findById(accountId, refunded?.id ?? newId('payment'))).toMatchObject(
+      {
+        status: 'refunded',
+      },
+    );
+
+    const again = await payJson<WorkerOnceView>(['worker', '--once']);
+    expect(again.body.webhook_catch_up).toMatchObject({ stored: 0, failures: 0 });
+    expect(again.body.webhooks).toEqual({ processed: 0, ignored: 0, failed: 0, dead: 0 });
   });
 
   it('runs in the foreground until SIGTERM, applying events as they arrive, and stops cleanly', async () => {

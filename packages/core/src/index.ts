@@ -33,3 +33,6 @@ export * from './services/renewal-service.js';
 export * from './ports/refund-gateway.js';
 export * from './services/refund-results.js';
 export * from './services/refund-service.js';
+export * from './ports/reconcile-gateway.js';
+export * from './services/reconcile-results.js';
+export * from './services/reconcile-service.js';

@@ -210,6 +210,7 @@ export const ZPayEnv = z.object({
     parseInteger(1, 1_000_000),
   ),
   PAY_WORKER: envVar('expected true, false, 1 or 0', parseBoolean),
+  PAY_WEBHOOK_CATCH_UP: envVar('expected true, false, 1 or 0', parseBoolean),
   PAY_WEBHOOK_MAX_ATTEMPTS: envVar('expected an integer from 1 to 100', parseInteger(1, 100)),
   PAY_MODE: envVar('expected embedded', parseEnum(['embedded'] as const)),
   PAY_LOG_LEVEL: envVar(`expected one of ${LOG_LEVELS.join(', ')}`, parseEnum(LOG_LEVELS)),

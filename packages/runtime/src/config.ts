@@ -70,6 +70,8 @@ export interface PayConfig {
   readonly rateLimit: number;
   /** `PAY_WORKER`: run the worker in the API process. */
   readonly worker: boolean;
+  /** `PAY_WEBHOOK_CATCH_UP`: recovery lists Stripe's events it never received and stores them. */
+  readonly webhookCatchUp: boolean;
   /** `PAY_WEBHOOK_MAX_ATTEMPTS`: attempts at applying a webhook event before it is `dead` (core's default, 8). */
   readonly webhookMaxAttempts: number;
   /** `PAY_MODE`: `embedded` allows the embedded default in production. */
@@ -149,6 +151,7 @@ function buildConfig(env: TPayEnv): PayConfig {
     dunningSchedule: env.PAY_DUNNING_SCHEDULE ?? DEFAULT_DUNNING_SCHEDULE,
     rateLimit: env.PAY_RATE_LIMIT ?? 600,
     worker: env.PAY_WORKER ?? true,
+    webhookCatchUp: env.PAY_WEBHOOK_CATCH_UP ?? true,
     webhookMaxAttempts: env.PAY_WEBHOOK_MAX_ATTEMPTS ?? DEFAULT_WEBHOOK_MAX_ATTEMPTS,
     payMode: env.PAY_MODE,
     logLevel: env.PAY_LOG_LEVEL ?? 'info',

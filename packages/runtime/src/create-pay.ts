@@ -150,6 +150,7 @@ export async function createPay(config: PayConfig, options: CreatePayOptions = {
       gateway,
       logger: logger.child({ component: 'webhooks' }),
       maxAttempts: config.webhookMaxAttempts,
+      catchUpEnabled: config.webhookCatchUp,
       refundSubscriptionPolicy: config.refundSubscriptionPolicy,
       faults,
       ...(options.observeWebhook === undefined ? {} : { observe: options.observeWebhook }),
@@ -162,6 +163,11 @@ export async function createPay(config: PayConfig, options: CreatePayOptions = {
       subscriptionPolicy: config.refundSubscriptionPolicy,
       lockTimeoutMs: config.idempotencyLockTimeoutMs,
       faults,
+    },
+    reconcile: {
+      gateway,
+      logger: logger.child({ component: 'reconcile' }),
+      refundSubscriptionPolicy: config.refundSubscriptionPolicy,
     },
     renewals: {
       logger: logger.child({ component: 'subscriptions' }),

@@ -18,13 +18,22 @@ import type {
   GatewayRefund,
   PaymentGateway,
   RefundGateway,
+  ListedGatewayEvent,
+  ListEventsQuery,
+  Page,
+  GatewayIntentPage,
+  ListIntentsInput,
+  ReconcileGateway,
 } from '@pay/core';
 import { createStripeGateway } from '@pay/stripe-adapter';
 import type { PayConfig } from './config.js';
 import type { StripeConnection } from './stripe-connection.js';
 
-/** Everything pay asks of Stripe: payments, refunds and, for the webhook inbox, events and their objects. */
-export type StripeGateway = PaymentGateway & GatewayEvents & RefundGateway;
+/**
+ * Everything pay asks of Stripe: payments, refunds, for the webhook inbox events and their objects, and
+ * reconciliation's lists.
+ */
+export type StripeGateway = PaymentGateway & GatewayEvents & RefundGateway & ReconcileGateway;
 
 /** The gateway on an open Stripe connection, as patient as `PAY_STRIPE_TIMEOUT_MS` and `…_MAX_NETWORK_RETRIES` say. */
 export function gatewayFor(
@@ -83,5 +92,11 @@ export function lazyGateway(
       (await gateway()).createRefund(input),
     findRefundByRefundId: async (input: FindGatewayRefundInput): Promise<GatewayRefund | null> =>
       (await gateway()).findRefundByRefundId(input),
+    listEvents: async (query: ListEventsQuery): Promise<Page<ListedGatewayEvent>> =>
+      (await gateway()).listEvents(query),
+    listIntents: async (input: ListIntentsInput): Promise<GatewayIntentPage> =>
+      (await gateway()).listIntents(input),
+    listRefundsOfIntent: async (stripePaymentIntentId: string): Promise<readonly GatewayRefund[]> =>
+      (await gateway()).listRefundsOfIntent(stripePaymentIntentId),
   };
 }

@@ -1,4 +1,4 @@
-import type { Logger, RecoveryReport } from '@pay/core';
+import type { CatchUpReport, Logger, RecoveryReport } from '@pay/core';
 import { startRecoveryLoop, type RecoveryLoopHost } from './recovery-loop.js';
 
 const EMPTY: RecoveryReport = { keysResumed: 0, paymentsResolved: 0, keysReaped: 0, failures: [] };
@@ -13,13 +13,17 @@ interface LogLine {
  * A host whose recovery is scripted: each pass takes the next step (a report, an error, or a promise
  * the test settles), and every log line and close hook is kept.
  */
-function host(steps: (() => Promise<RecoveryReport>)[]) {
+function host(
+  steps: (() => Promise<RecoveryReport>)[],
+  catchUp: () => Promise<CatchUpReport> = () => Promise.resolve({ listed: 0, stored: 0, alreadyKnown: 0 }),
+) {
   const lines: LogLine[] = [];
   const closeHooks: (() => Promise<void>)[] = [];
   let passes = 0;
   let inFlight = 0;
   let maxInFlight = 0;
   let refundPasses = 0;
+  let catchUps = 0;
   const logger: Logger = {
     debug: (message, fields) => lines.push({ level: 'debug', message, fields }),
     info: (message, fields) => lines.push({ level: 'info', message, fields }),
@@ -50,6 +54,12 @@ function host(steps: (() => Promise<RecoveryReport>)[]) {
           return Promise.resolve({ keysResumed: 0, refundsResolved: 0, failures: [] });
         },
       },
+      webhooks: {
+        catchUp: () => {
+          catchUps += 1;
+          return catchUp();
+        },
+      },
     },
   };
   return {
@@ -59,6 +69,7 @@ function host(steps: (() => Promise<RecoveryReport>)[]) {
     passes: () => passes,
     maxInFlight: () => maxInFlight,
     refundPasses: () => refundPasses,
+    catchUps: () => catchUps,
   };
 }
 
@@ -83,8 +94,9 @@ describe('startRecoveryLoop', () => {
     expect(h.passes()).toBe(1);
     await until(() => h.passes() >= 4);
     await loop.stop();
-    // Every pass recovers refunds as well as payments.
+    // Every pass recovers refunds as well as payments, and catches up on undelivered webhooks.
     expect(h.refundPasses()).toBe(h.passes());
+    expect(h.catchUps()).toBe(h.passes());
     const stoppedAt = h.passes();
     await new Promise((resolve) => setTimeout(resolve, 30));
     expect(h.passes()).toBe(stoppedAt);
@@ -111,6 +123,18 @@ describe('startRecoveryLoop', () => {
       level: 'error',
       message: expect.stringContaining('recovery pass failed'),
       fields: { error: expect.objectContaining({ message: 'database gone' }) },
+    });
+  });
+
+  it('logs a failed webhook catch-up and still runs the next pass', async () => {
+    const h = host([], () => Promise.reject(new Error('Stripe unreachable')));
+    const loop = startRecoveryLoop(h.pay, { intervalMs: 1 });
+    await until(() => h.passes() >= 2);
+    await loop.stop();
+    expect(h.lines).toContainEqual({
+      level: 'error',
+      message: expect.stringContaining('webhook catch-up failed'),
+      fields: { error: expect.objectContaining({ message: 'Stripe unreachable' }) },
     });
   });
 

@@ -1,4 +1,4 @@
-import type { Logger, RecoveryReport, RefundRecoveryReport } from '@pay/core';
+import type { CatchUpReport, Logger, RecoveryReport, RefundRecoveryReport } from '@pay/core';
 import { startBackgroundLoop, type BackgroundLoop } from './background-loop.js';
 import type { Pay } from './create-pay.js';
 
@@ -19,11 +19,13 @@ export type RecoveryLoopHost = Pick<Pay, 'logger' | 'onClose'> & {
   readonly services: {
     readonly payments: { recover(): Promise<RecoveryReport> };
     readonly refunds: { recover(): Promise<RefundRecoveryReport> };
+    readonly webhooks: { catchUp(): Promise<CatchUpReport> };
   };
 };
 
 /**
- * Runs payment recovery in this process: once now, then `intervalMs` after each pass ends, so two
+ * Runs payment and refund recovery and the webhook catch-up (events Stripe did not deliver, stored for
+ * the webhook worker) in this process: once now, then `intervalMs` after each pass ends, so two
  * passes never overlap. This is what resolves payments a crash or a silent Stripe left `pending` and
  * reaps idempotency keys past 24 h, until a separate worker takes the job over. A pass that throws is
  * logged and the loop goes on; nothing here ever rejects. The timer is unref'd, so the loop alone
@@ -43,6 +45,12 @@ export function startRecoveryLoop(pay: RecoveryLoopHost, options: RecoveryLoopOp
       logRefundPass(logger, await pay.services.refunds.recover());
     } catch (error) {
       logger.error('refund recovery pass failed; retrying at the next interval', { error });
+    }
+    try {
+      // The service logs what it stored; an empty catch-up is the normal case and says nothing.
+      await pay.services.webhooks.catchUp();
+    } catch (error) {
+      logger.error('webhook catch-up failed; retrying at the next interval', { error });
     }
     return intervalMs;
   });

@@ -5,6 +5,7 @@ import {
   OperatorLookup,
   PlanService,
   RateLimiter,
+  ReconcileService,
   RefundService,
   RenewalService,
   SubscriptionService,
@@ -12,6 +13,7 @@ import {
   type Clock,
   type PaymentServiceDeps,
   type RateLimiterDeps,
+  type ReconcileServiceDeps,
   type RefundServiceDeps,
   type RenewalServiceDeps,
   type Store,
@@ -42,6 +44,8 @@ export interface PayServices {
   readonly renewals: RenewalService;
   /** Finds the account of an object from its id alone, for admin commands. */
   readonly operatorLookup: OperatorLookup;
+  /** `pay reconcile`: compares a window of the ledger with Stripe and repairs it through the state machines. */
+  readonly reconcile: ReconcileService;
 }
 
 /** Wires core's services over `store`. */
@@ -60,6 +64,8 @@ export function createServices(deps: {
   readonly refunds: Omit<RefundServiceDeps, 'store' | 'clock'>;
   /** The renewal scheduler's dunning schedule and metrics hook (the gateway and flow are the payments'). */
   readonly renewals: Pick<RenewalServiceDeps, 'dunningSchedule' | 'observeRenewal' | 'logger'>;
+  /** Reconciliation's gateway (payments' calls plus its lists), logger and refund subscription policy. */
+  readonly reconcile: Omit<ReconcileServiceDeps, 'store' | 'clock'>;
 }): PayServices {
   const { store, clock } = deps;
   const webhooks = new WebhookService({ ...deps.webhooks, store, clock });
@@ -83,5 +89,6 @@ export function createServices(deps: {
     }),
     renewals,
     operatorLookup: new OperatorLookup({ store }),
+    reconcile: new ReconcileService({ ...deps.reconcile, store, clock }),
   };
 }

@@ -19,6 +19,12 @@ import {
   type GatewayEvents,
   type GatewayIntent,
   type GatewayRefund,
+  type GatewayIntentPage,
+  type ListIntentsInput,
+  type ReconcileGateway,
+  type ListedGatewayEvent,
+  type ListEventsQuery,
+  type Page,
   type PaymentGateway,
   type RefundGateway,
 } from '@pay/core';
@@ -91,7 +97,7 @@ function checkOptions(options: StripeGatewayOptions): void {
  */
 export function createStripeGateway(
   options: StripeGatewayOptions,
-): PaymentGateway & GatewayEvents & RefundGateway {
+): PaymentGateway & GatewayEvents & RefundGateway & ReconcileGateway {
   checkOptions(options);
   const stripe = new Stripe(options.secretKey, {
     ...(options.host === undefined ? {} : { host: options.host }),
@@ -107,7 +113,7 @@ export function createStripeGateway(
   return new StripeGateway(stripe);
 }
 
-class StripeGateway implements PaymentGateway, GatewayEvents, RefundGateway {
+class StripeGateway implements PaymentGateway, GatewayEvents, RefundGateway, ReconcileGateway {
   constructor(private readonly stripe: Stripe) {}
 
   async createCustomer(input: CreateGatewayCustomerInput): Promise<GatewayCustomer> {
@@ -319,10 +325,78 @@ class StripeGateway implements PaymentGateway, GatewayEvents, RefundGateway {
     return first === undefined ? null : toGatewayRefund(first);
   }
 
+  /**
+   * One page of Stripe's intents in the window (Stripe lists newest first), keeping those whose metadata
+   * names a pay payment; the cursor is the last intent Stripe listed, kept or not.
+   */
+  async listIntents(input: ListIntentsInput): Promise<GatewayIntentPage> {
+    const page = await callStripe('paymentIntents.list', () =>
+      this.stripe.paymentIntents.list({
+        limit: 100,
+        created: {
+          gte: Math.floor(input.createdAfter.getTime() / 1000),
+          ...(input.createdBefore === undefined
+            ? {}
+            : { lt: Math.ceil(input.createdBefore.getTime() / 1000) }),
+        },
+        ...(input.startingAfter === undefined ? {} : { starting_after: input.startingAfter }),
+      }),
+    );
+    const last = page.data.at(-1);
+    return {
+      data: page.data
+        .filter((intent) => typeof intent.metadata[METADATA_PAYMENT_ID] === 'string')
+        .map(toGatewayIntent),
+      nextStartingAfter: page.has_more && last !== undefined ? last.id : null,
+    };
+  }
+
+  async listRefundsOfIntent(stripePaymentIntentId: string): Promise<readonly GatewayRefund[]> {
+    const refunds = await callStripe('refunds.list', async () => {
+      const found: Stripe.Refund[] = [];
+      for await (const refund of this.stripe.refunds.list({
+        payment_intent: stripePaymentIntentId,
+        limit: 100,
+      })) {
+        found.push(refund);
+      }
+      return found;
+    });
+    return refunds.map(toGatewayRefund);
+  }
+
   async retrieveDispute(stripeDisputeId: string): Promise<GatewayDispute> {
     const dispute = await callStripe('disputes.retrieve', () =>
       this.stripe.disputes.retrieve(stripeDisputeId),
     );
     return toGatewayDispute(dispute);
   }
+
+  /**
+   * One page of `GET /v1/events` (the SDK's list call; the caller follows `hasMore` with the last id,
+   * as the SDK's auto-pagination does). Each event is kept as the JSON the API returned, re-serialised:
+   * the SDK hands over the parsed object, and its fields are Stripe's, nothing added.
+   */
+  async listEvents(query: ListEventsQuery): Promise<Page<ListedGatewayEvent>> {
+    const page = await callStripe('events.list', () =>
+      this.stripe.events.list({
+        limit: EVENT_PAGE_SIZE,
+        created: { gte: Math.floor(query.createdAfter.getTime() / 1000) },
+        ...(query.deliverySuccess === undefined ? {} : { delivery_success: query.deliverySuccess }),
+        ...(query.types === undefined ? {} : { types: [...query.types] }),
+        ...(query.startingAfter === undefined ? {} : { starting_after: query.startingAfter }),
+      }),
+    );
+    return {
+      data: page.data.map((event) => ({
+        stripeEventId: event.id,
+        created: new Date(event.created * 1000),
+        payload: JSON.stringify(event),
+      })),
+      hasMore: page.has_more,
+    };
+  }
 }
+
+/** Stripe's largest page. */
+const EVENT_PAGE_SIZE = 100;

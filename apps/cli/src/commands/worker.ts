@@ -15,6 +15,11 @@ import { BaseCommand } from '../base-command.js';
 /** The `--json` shape of `pay worker --once`: what the pass did. */
 export interface WorkerOnceView {
   webhooks: { processed: number; ignored: number; failed: number; dead: number };
+  /**
+   * The events Stripe had not delivered, listed first and stored for this pass to apply: `failures` is 1
+   * when the listing failed (logged; the pass goes on).
+   */
+  webhook_catch_up: { listed: number; stored: number; already_known: number; failures: number };
   recovery: { keys_resumed: number; payments_resolved: number; keys_reaped: number; failures: number };
   refunds: { keys_resumed: number; refunds_resolved: number; failures: number };
   renewals: {
@@ -42,8 +47,8 @@ export default class Worker extends BaseCommand<WorkerOnceView | WorkerStoppedVi
     'retrying failures with backoff), the payment and refund recovery loop and the renewal scheduler ' +
     '(renewals, dunning retries, cancellations at period end), until SIGTERM or SIGINT, which let the ' +
     'pass in flight finish. Any number of workers may run side by side, here and in the API (PAY_WORKER): ' +
-    'each event is claimed by one of them, and no period is billed twice. With --once, apply every event ' +
-    'due now, run one recovery pass and one renewal pass, and exit 0.';
+    'each event is claimed by one of them, and no period is billed twice. With --once, store the events ' +
+    'Stripe did not deliver, apply every event due now, run one recovery pass and one renewal pass, and exit 0.';
 
   static override examples = ['<%= config.bin %> worker', '<%= config.bin %> worker --once --json'];
 
@@ -74,7 +79,9 @@ export default class Worker extends BaseCommand<WorkerOnceView | WorkerStoppedVi
       const view = await runOnce(pay);
       const { processed, ignored, failed, dead } = view.webhooks;
       this.log(
-        `Webhook events: ${processed} processed, ${ignored} ignored, ${failed} failed (retried later), ${dead} dead. ` +
+        `Webhook catch-up: ${view.webhook_catch_up.stored} undelivered events stored` +
+          `${view.webhook_catch_up.failures > 0 ? ' (the listing failed; see the log)' : ''}. ` +
+          `Webhook events: ${processed} processed, ${ignored} ignored, ${failed} failed (retried later), ${dead} dead. ` +
           `Recovery: ${view.recovery.payments_resolved} payments resolved, ${view.recovery.keys_resumed} keys resumed, ` +
           `${view.recovery.failures} left for a later pass. ` +
           `Refunds: ${view.refunds.refunds_resolved} resolved, ${view.refunds.keys_resumed} keys resumed. ` +
@@ -96,8 +103,12 @@ export default class Worker extends BaseCommand<WorkerOnceView | WorkerStoppedVi
   }
 }
 
-/** Drains what is due (batch after batch, until a pass finds nothing), then one recovery pass. */
+/**
+ * Stores what Stripe did not deliver, drains what is due (batch after batch, until a pass finds nothing),
+ * then one recovery pass.
+ */
 async function runOnce(pay: Pay): Promise<WorkerOnceView> {
+  const catchUp = await catchUpOnce(pay);
   const total: { -readonly [K in keyof WebhookBatchReport]: number } = {
     processed: 0,
     ignored: 0,
@@ -120,6 +131,7 @@ async function runOnce(pay: Pay): Promise<WorkerOnceView> {
   const renewals: RenewalReport = await pay.services.renewals.renewDue();
   return {
     webhooks: total,
+    webhook_catch_up: catchUp,
     recovery: {
       keys_resumed: recovery.keysResumed,
       payments_resolved: recovery.paymentsResolved,
@@ -133,6 +145,17 @@ async function runOnce(pay: Pay): Promise<WorkerOnceView> {
     },
     renewals: { ...renewals, failures: renewals.failures.length },
   };
+}
+
+/** The catch-up of one pass; a failure (Stripe unreachable) is logged and counted, as the loop does. */
+async function catchUpOnce(pay: Pay): Promise<WorkerOnceView['webhook_catch_up']> {
+  try {
+    const { listed, stored, alreadyKnown } = await pay.services.webhooks.catchUp();
+    return { listed, stored, already_known: alreadyKnown, failures: 0 };
+  } catch (error) {
+    pay.logger.error('webhook catch-up failed; the next pass retries', { error });
+    return { listed: 0, stored: 0, already_known: 0, failures: 1 };
+  }
 }
 
 /** Resolves with the first SIGTERM or SIGINT, and stops listening for them. */

@@ -2,6 +2,7 @@ import { DISPUTE_STATUSES, type DisputeStatus, type RefundStatus } from '../doma
 import type { RefundId } from '../ids.js';
 import type { Currency } from '../money.js';
 import type { GatewayIntent } from './gateway.js';
+import type { Page } from './page.js';
 
 /*
  * Stripe's webhook events in core's words. `@pay/stripe-adapter` decodes a delivery's raw payload into a
@@ -96,4 +97,33 @@ export interface GatewayEvents {
   retrieveCharge(stripeChargeId: string): Promise<GatewayCharge>;
   retrieveRefund(stripeRefundId: string): Promise<GatewayRefund>;
   retrieveDispute(stripeDisputeId: string): Promise<GatewayDispute>;
+  /**
+   * One page of Stripe's events (newest first, as Stripe lists them), for catching up on events a
+   * webhook outage lost. Each carries its JSON as Stripe's API returned it, which the inbox stores as it
+   * stores a delivery's body.
+   */
+  listEvents(query: ListEventsQuery): Promise<Page<ListedGatewayEvent>>;
+}
+
+/** Which of Stripe's events to list (`GET /v1/events`); Stripe keeps them 30 days. */
+export interface ListEventsQuery {
+  /** Events Stripe created at or after this (`created[gte]`, whole seconds). */
+  readonly createdAfter: Date;
+  /**
+   * `false`: only events some endpoint failed to take (Stripe's `delivery_success`); `true`: only those
+   * every endpoint took. Absent: every event, delivery attempted or not.
+   */
+  readonly deliverySuccess?: boolean;
+  /** Only events of these types (at most 20, Stripe's limit); every type when absent. */
+  readonly types?: readonly string[];
+  /** The last event id (`evt_…`) of the previous page. */
+  readonly startingAfter?: string;
+}
+
+/** An event as Stripe's events API lists it. */
+export interface ListedGatewayEvent {
+  readonly stripeEventId: string;
+  readonly created: Date;
+  /** The event object as JSON, as Stripe's API returned it (not signed: it came over the authenticated API). */
+  readonly payload: string;
 }

@@ -205,6 +205,16 @@ export interface PaymentRepository {
   findRenewal(subscriptionId: SubscriptionId, periodStart: Date, attempt: number): Promise<Payment | null>;
   /** A subscription's payments (first payment, renewals, retries), newest first. */
   listBySubscription(accountId: AccountId, subscriptionId: SubscriptionId, limit: number): Promise<Payment[]>;
+  /**
+   * Payments of every account created in `[createdAfter, createdBefore)`, by id ascending after `afterId`:
+   * reconciliation's sweep.
+   */
+  listCreatedBetween(query: {
+    createdAfter: Date;
+    createdBefore: Date;
+    afterId?: PaymentId | undefined;
+    limit: number;
+  }): Promise<Payment[]>;
 }
 
 export interface NewSubscription {

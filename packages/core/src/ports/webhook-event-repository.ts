@@ -51,4 +51,6 @@ export interface WebhookEventRepository {
   requeue(id: WebhookEventId, now: Date): Promise<WebhookEvent | null>;
   /** {@link requeue} for every `dead` event; returns how many. */
   requeueDead(now: Date): Promise<number>;
+  /** When Stripe created the newest event the inbox holds, whatever its status; null when it is empty. */
+  newestStripeCreatedAt(): Promise<Date | null>;
 }

@@ -200,10 +200,10 @@ function logStaleTotal(ctx: HandlerContext, payment: Payment, stripeTotal: numbe
 /**
  * The refund pay holds for Stripe's `refund`: by its Stripe id, else by pay's refund id from its
  * metadata. A refund pay made whose row is not there yet is too early; one recorded for another
- * payment or another Stripe refund is a conflict, logged and left alone.
+ * payment or another Stripe refund is a conflict, logged and left alone. Reconciliation uses it too.
  */
-async function storedRefund(
-  ctx: HandlerContext,
+export async function storedRefund(
+  ctx: Pick<HandlerContext, 'tx' | 'logger'>,
   payment: Payment,
   refund: GatewayRefund,
 ): Promise<Refund | null | 'conflict'> {
@@ -231,9 +231,10 @@ async function storedRefund(
   return found;
 }
 
-type RefundChange = 'create' | 'move' | 'link' | 'none';
+/** What upserting Stripe's refund does to pay's row: create it, move it forward, record its Stripe id, nothing. */
+export type RefundChange = 'create' | 'move' | 'link' | 'none';
 
-function refundChange(stored: Refund | null, refund: GatewayRefund): RefundChange {
+export function refundChange(stored: Refund | null, refund: GatewayRefund): RefundChange {
   if (stored === null) {
     return 'create';
   }
@@ -243,8 +244,13 @@ function refundChange(stored: Refund | null, refund: GatewayRefund): RefundChang
   return stored.stripeRefundId === null ? 'link' : 'none';
 }
 
-async function writeRefund(
-  ctx: HandlerContext,
+/**
+ * Upserts Stripe's `refund` into pay's row as `change` says, through the refund state machine with `ctx.cause`
+ * (a webhook's event, or reconciliation's job). Returns the row moved, or null when only its Stripe id was
+ * recorded.
+ */
+export async function writeRefund(
+  ctx: Pick<HandlerContext, 'tx' | 'cause'>,
   payment: Payment,
   stored: Refund | null,
   refund: GatewayRefund,

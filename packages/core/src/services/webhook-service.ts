@@ -19,6 +19,7 @@ import {
   type Fetched,
   type HandlerResult,
 } from './webhook-handler-context.js';
+import { catchUpOnEvents, type CatchUpOptions, type CatchUpReport } from './webhook-catch-up.js';
 import { readWebhookEnvelope, type WebhookEnvelope } from './webhook-envelope.js';
 import { handleWebhookEvent } from './webhook-handlers.js';
 import type { WebhookBatchReport, WebhookOutcome, WebhookStatus } from './webhook-results.js';
@@ -29,6 +30,12 @@ import {
 } from './webhook-retry.js';
 
 export { HANDLED_WEBHOOK_EVENT_TYPES } from './webhook-handlers.js';
+export {
+  DEFAULT_CATCH_UP_LOOKBACK_MS,
+  STRIPE_EVENT_RETENTION_MS,
+  type CatchUpOptions,
+  type CatchUpReport,
+} from './webhook-catch-up.js';
 export { WebhookEventTooEarlyError } from './webhook-handler-context.js';
 export type { WebhookBatchReport, WebhookOutcome, WebhookStatus } from './webhook-results.js';
 export {
@@ -59,6 +66,12 @@ export interface WebhookServiceDeps {
   readonly logger: Logger;
   /** Attempts before an event is `dead`; 8. */
   readonly maxAttempts?: number;
+  /**
+   * Whether {@link WebhookService.catchUp} asks Stripe for events at all (default true). Off for a Stripe
+   * account whose events are not all this pay's (several environments on one account), where listing
+   * them would store another endpoint's events.
+   */
+  readonly catchUpEnabled?: boolean;
   /** Backoff between attempts ({@link webhookRetryDelayMs}); 1 s doubling up to 1 h. */
   readonly backoff?: { readonly baseMs: number; readonly capMs: number };
   /** Named crash points ({@link WEBHOOK_CRASH_POINTS}); inert by default. */
@@ -109,6 +122,38 @@ export class WebhookService {
    * stored already. A payload that is not an event throws (the API answers 400) and stores nothing.
    */
   async receive(payload: string): Promise<{ readonly inserted: boolean; readonly event: WebhookEvent }> {
+    const stored = await this.store(payload, 'delivered');
+    this.faults.reach('webhook.after_insert_before_ack');
+    return stored;
+  }
+
+  /**
+   * Stores the events Stripe did not deliver (an outage longer than its retries, a missing endpoint)
+   * and those newer than the newest the inbox holds, fetched from Stripe's events API, as `receive`
+   * stores a delivery: once per Stripe id, then applied by the worker like any other. Their rows say
+   * `signatureVerified: false`: they came over the authenticated API, not signed (RELIABILITY.md D8).
+   */
+  async catchUp(options: CatchUpOptions = {}): Promise<CatchUpReport> {
+    if (this.deps.catchUpEnabled === false) {
+      return { listed: 0, stored: 0, alreadyKnown: 0 };
+    }
+    return await catchUpOnEvents(
+      {
+        gateway: this.deps.gateway,
+        inbox: this.deps.store.repos.webhookEvents,
+        clock: this.deps.clock,
+        logger: this.deps.logger,
+        store: (payload) => this.store(payload, 'fetched'),
+      },
+      options,
+    );
+  }
+
+  /** A delivery's body (its signature checked by the caller) or an event fetched from Stripe's API. */
+  private async store(
+    payload: string,
+    origin: 'delivered' | 'fetched',
+  ): Promise<{ readonly inserted: boolean; readonly event: WebhookEvent }> {
     let decoded: WebhookEnvelope;
     try {
       decoded = this.deps.gateway.decodeEvent(payload);
@@ -119,14 +164,16 @@ export class WebhookService {
       }
       // A real event pay cannot read (a status or type newer than this version): refusing it would
       // have Stripe redeliver it for days. It is stored dead, visible and replayable after an upgrade.
-      return this.receiveUnreadable(payload, envelope, error);
+      return this.receiveUnreadable(payload, envelope, error, origin);
     }
-    const stored = await this.deps.store.repos.webhookEvents.insert(this.newEvent(payload, decoded));
-    this.faults.reach('webhook.after_insert_before_ack');
-    return stored;
+    return await this.deps.store.repos.webhookEvents.insert(this.newEvent(payload, decoded, origin));
   }
 
-  private newEvent(payload: string, envelope: WebhookEnvelope): NewWebhookEvent {
+  private newEvent(
+    payload: string,
+    envelope: WebhookEnvelope,
+    origin: 'delivered' | 'fetched',
+  ): NewWebhookEvent {
     return {
       stripeEventId: envelope.stripeEventId,
       type: envelope.type,
@@ -134,7 +181,7 @@ export class WebhookService {
       livemode: envelope.livemode,
       objectId: envelope.objectId,
       payload,
-      signatureVerified: true,
+      signatureVerified: origin === 'delivered',
       stripeCreatedAt: envelope.created,
       receivedAt: this.deps.clock.now(),
     };
@@ -144,9 +191,10 @@ export class WebhookService {
     payload: string,
     envelope: WebhookEnvelope,
     error: UnknownGatewayStateError,
+    origin: 'delivered' | 'fetched',
   ): Promise<{ readonly inserted: boolean; readonly event: WebhookEvent }> {
     const stored = await this.deps.store.transaction(async (tx) => {
-      const result = await tx.webhookEvents.insert(this.newEvent(payload, envelope));
+      const result = await tx.webhookEvents.insert(this.newEvent(payload, envelope, origin));
       if (result.inserted) {
         await tx.webhookEvents.markFailed(result.event.id, {
           error: `pay cannot read this event: ${error.message}`,
@@ -161,7 +209,6 @@ export class WebhookService {
       type: envelope.type,
       error,
     });
-    this.faults.reach('webhook.after_insert_before_ack');
     return stored;
   }
 

@@ -27,6 +27,9 @@ import {
   type GatewayRefundStatus,
   type RefundGateway,
   type RefundId,
+  type GatewayIntentPage,
+  type ListIntentsInput,
+  type ReconcileGateway,
 } from '../../src/index.js';
 
 /**
@@ -41,7 +44,7 @@ import {
  */
 
 /** A method of the port. */
-export type GatewayMethod = keyof PaymentGateway | keyof RefundGateway;
+export type GatewayMethod = keyof PaymentGateway | keyof RefundGateway | keyof ReconcileGateway;
 
 /** How a call fails. `unavailable_after` acts first and loses the answer (Stripe committed). */
 export type GatewayFaultKind =
@@ -128,7 +131,7 @@ interface IntentRecord {
 }
 
 /** The in-memory gateway. `clock` drives key expiry and intents' `created`. */
-export class MemoryGateway implements PaymentGateway, RefundGateway {
+export class MemoryGateway implements PaymentGateway, RefundGateway, ReconcileGateway {
   readonly calls: RecordedCall[] = [];
   private readonly faults: { method: GatewayMethod; kind: GatewayFaultKind; times: number }[] = [];
   private readonly answers = new Map<string, StoredAnswer>();
@@ -466,6 +469,81 @@ export class MemoryGateway implements PaymentGateway, RefundGateway {
       }
     }
     return next;
+  }
+
+  /*
+   * Reconciliation's lists (ReconcileGateway): intents newest first in pages of `listPageSize`, as
+   * Stripe lists them, only those whose metadata names a pay payment; an intent's refunds.
+   */
+  listPageSize = 100;
+
+  listIntents(input: ListIntentsInput): Promise<GatewayIntentPage> {
+    return this.call('listIntents', null, input, () => {
+      const inWindow = this.allIntents()
+        .filter(
+          (i) =>
+            i.created.getTime() >= input.createdAfter.getTime() &&
+            (input.createdBefore === undefined || i.created.getTime() < input.createdBefore.getTime()),
+        )
+        .reverse();
+      const start =
+        input.startingAfter === undefined
+          ? 0
+          : inWindow.findIndex((i) => i.stripePaymentIntentId === input.startingAfter) + 1;
+      const page = inWindow.slice(start, start + this.listPageSize);
+      const last = page.at(-1);
+      return {
+        data: page.filter((i) => i.paymentId !== null),
+        nextStartingAfter:
+          last !== undefined && start + page.length < inWindow.length ? last.stripePaymentIntentId : null,
+      };
+    });
+  }
+
+  listRefundsOfIntent(stripePaymentIntentId: string): Promise<readonly GatewayRefund[]> {
+    return this.call('listRefundsOfIntent', null, stripePaymentIntentId, () =>
+      this.allRefunds()
+        .filter((r) => r.stripePaymentIntentId === stripePaymentIntentId)
+        .reverse(),
+    );
+  }
+
+  /** An intent made at Stripe outside pay (its dashboard, another program), with pay's metadata if given. */
+  createForeignIntent(input: {
+    readonly amount: number;
+    readonly paymentId: GatewayIntent['paymentId'];
+    readonly accountId: GatewayIntent['accountId'];
+    readonly status?: 'pending' | 'succeeded';
+  }): GatewayIntent {
+    const intent: GatewayIntent = {
+      stripePaymentIntentId: this.nextId('pi'),
+      status: input.status ?? 'pending',
+      amount: input.amount,
+      amountReceived: input.status === 'succeeded' ? input.amount : 0,
+      currency: 'usd',
+      stripeCustomerId: null,
+      stripePaymentMethodId: null,
+      paymentId: input.paymentId,
+      accountId: input.accountId,
+      redirectUrl: null,
+      failure: null,
+      created: this.clock.now(),
+    };
+    this.intents.set(intent.stripePaymentIntentId, {
+      intent,
+      card: CARDS.pm_card_visa ?? { brand: 'visa', last4: '4242' },
+      returnUrl: null,
+    });
+    return intent;
+  }
+
+  /** Sets an intent's status as Stripe's dashboard or a lost webhook would leave it (test-only). */
+  setIntentStatus(stripePaymentIntentId: string, status: GatewayIntent['status']): GatewayIntent {
+    const record = this.record(stripePaymentIntentId);
+    return this.update(record, {
+      status,
+      ...(status === 'succeeded' ? { amountReceived: record.intent.amount } : {}),
+    });
   }
 
   protected refundOf(stripeRefundId: string): GatewayRefund {

@@ -254,6 +254,13 @@ export function memoryWebhookEvents(tables: InboxTables): WebhookEventRepository
       }
       return Promise.resolve(dead.length);
     },
+    newestStripeCreatedAt: () =>
+      Promise.resolve(
+        tables.webhookEvents.reduce<Date | null>(
+          (newest, e) => (newest === null || e.stripeCreatedAt > newest ? e.stripeCreatedAt : newest),
+          null,
+        ),
+      ),
   };
 }
 

@@ -155,6 +155,17 @@ export function memoryPayments(tables: PaymentTables, now: Now): PaymentReposito
           ),
         ).slice(0, query.limit),
       ),
+    listCreatedBetween: (query) =>
+      Promise.resolve(
+        byIdAscending(
+          tables.payments.filter(
+            (p) =>
+              p.createdAt.getTime() >= query.createdAfter.getTime() &&
+              p.createdAt.getTime() < query.createdBefore.getTime() &&
+              (query.afterId === undefined || p.id > query.afterId),
+          ),
+        ).slice(0, query.limit),
+      ),
     listBySubscription: (accountId, subscriptionId, limit) =>
       Promise.resolve([
         ...pageOf(

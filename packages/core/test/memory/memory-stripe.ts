@@ -10,6 +10,9 @@ import {
   type GatewayEvents,
   type GatewayIntent,
   type GatewayRefund,
+  type ListedGatewayEvent,
+  type ListEventsQuery,
+  type Page,
 } from '../../src/index.js';
 import { MemoryGateway } from './memory-gateway.js';
 
@@ -89,7 +92,9 @@ export class MemoryStripe extends MemoryGateway implements GatewayEvents {
       objectId: objectIdOf(object),
       object,
     };
-    return { stripeEventId, type, payload: JSON.stringify(event) };
+    const delivery = { stripeEventId, type, payload: JSON.stringify(event) };
+    this.emitted.push({ delivery, created: event.created, deliverySuccess: null });
+    return delivery;
   }
 
   /** An event about the intent as it is now. */
@@ -158,6 +163,55 @@ export class MemoryStripe extends MemoryGateway implements GatewayEvents {
       throw new Error(`the twin holds no dispute ${id}`);
     }
     return dispute;
+  }
+
+  /*
+   * Stripe's events API: every event the twin made, with what its deliveries came to (null before any
+   * attempt, as Stripe's `delivery_success` filter matches neither true nor false then).
+   */
+  private readonly emitted: { delivery: Delivery; created: Date; deliverySuccess: boolean | null }[] = [];
+  /** Events per `listEvents` page (Stripe's max is 100); small in tests that page. */
+  eventPageSize = 100;
+  /** Every `listEvents` query, in order. */
+  readonly eventListings: ListEventsQuery[] = [];
+
+  /** Records how Stripe's delivery of the event went: `false` after a failed attempt, `true` once taken. */
+  deliveryAttempted(stripeEventId: string, succeeded: boolean): void {
+    const record = this.emitted.find((e) => e.delivery.stripeEventId === stripeEventId);
+    if (record === undefined) {
+      throw new Error(`the twin made no event ${stripeEventId}`);
+    }
+    record.deliverySuccess = succeeded;
+  }
+
+  listEvents(query: ListEventsQuery): Promise<Page<ListedGatewayEvent>> {
+    this.eventListings.push(query);
+    const oldest = this.stripeClock.now().getTime() - 30 * 24 * 60 * 60 * 1000;
+    const matching = this.emitted
+      .filter(
+        (e) =>
+          e.created.getTime() >= Math.max(oldest, query.createdAfter.getTime()) &&
+          (query.deliverySuccess === undefined || e.deliverySuccess === query.deliverySuccess) &&
+          (query.types === undefined || query.types.includes(e.delivery.type)),
+      )
+      .reverse()
+      .sort((a, b) => b.created.getTime() - a.created.getTime());
+    const start =
+      query.startingAfter === undefined
+        ? 0
+        : matching.findIndex((e) => e.delivery.stripeEventId === query.startingAfter) + 1;
+    if (query.startingAfter !== undefined && start === 0) {
+      return Promise.reject(new Error(`No such event: ${query.startingAfter}`));
+    }
+    const page = matching.slice(start, start + this.eventPageSize);
+    return Promise.resolve({
+      data: page.map((e) => ({
+        stripeEventId: e.delivery.stripeEventId,
+        created: e.created,
+        payload: e.delivery.payload,
+      })),
+      hasMore: start + page.length < matching.length,
+    });
   }
 
   private nextObjectId(prefix: string): string {

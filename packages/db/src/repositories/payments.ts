@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, isNull, lt, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, gte, isNull, lt, or, sql } from 'drizzle-orm';
 import {
   assertTransition,
   newId,
@@ -247,6 +247,23 @@ export function createPaymentRepository(x: Executor): PaymentRepository {
         .where(
           and(
             sql`${payments.status} IN ('pending', 'requires_action', 'processing')`,
+            lt(payments.createdAt, query.createdBefore),
+            query.afterId === undefined ? undefined : gt(payments.id, query.afterId),
+          ),
+        )
+        .orderBy(asc(payments.id))
+        .limit(query.limit);
+      return rows.map(toPayment);
+    },
+
+    async listCreatedBetween(query) {
+      const rows = await x
+        .db()
+        .select()
+        .from(payments)
+        .where(
+          and(
+            gte(payments.createdAt, query.createdAfter),
             lt(payments.createdAt, query.createdBefore),
             query.afterId === undefined ? undefined : gt(payments.id, query.afterId),
           ),

@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, lte, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, lte, max, sql } from 'drizzle-orm';
 import {
   InternalError,
   WEBHOOK_EVENT_STATUSES,
@@ -191,6 +191,15 @@ export function createWebhookEventRepository(x: Executor): WebhookEventRepositor
         .where(eq(webhookEvents.status, 'dead'))
         .returning({ id: webhookEvents.id });
       return rows.length;
+    },
+
+    async newestStripeCreatedAt() {
+      // A scan of the inbox, once per recovery pass: no index leads with stripe_created_at.
+      const rows = await x
+        .db()
+        .select({ newest: max(webhookEvents.stripeCreatedAt) })
+        .from(webhookEvents);
+      return rows[0]?.newest ?? null;
     },
   };
 }

@@ -164,6 +164,20 @@ export function inboxTests(ctx: SuiteContext): void {
         expect(new Set(await workerB)).toEqual(ids);
       }
     });
+
+    it('tells when Stripe created the newest event it holds, whatever its status', async () => {
+      // Years ahead of every other test's events, so the shared inbox's newest is one of these.
+      const older = stripeEvent(new Date(), { stripeCreatedAt: new Date('2100-01-01T00:00:00Z') });
+      const newer = stripeEvent(new Date(), { stripeCreatedAt: new Date('2100-01-02T00:00:00Z') });
+      const stored = [];
+      for (const input of [newer, older]) {
+        stored.push((await ctx.repos().webhookEvents.insert(input)).event);
+      }
+      for (const event of stored) {
+        await ctx.repos().webhookEvents.markProcessed(event.id, new Date(), 'processed');
+      }
+      expect(await ctx.repos().webhookEvents.newestStripeCreatedAt()).toEqual(newer.stripeCreatedAt);
+    });
   });
 
   describe('idempotency keys', () => {
