@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { runCommand } from '@oclif/test';
-import { parseId, silentLogger, type AccountId, type Payment, type PlanId } from '@pay/core';
-import { connectPostgres, type Database } from '@pay/db';
-import { createTestDatabase, type TestDatabase } from '@pay/db/testing';
-import { createPay, loadConfig, SANDBOX_SECRET_KEY, type Pay, type StripeConnection } from '@pay/runtime';
+import { parseId, type AccountId, type Payment, type PlanId } from '@pay/core';
+import type { Database } from '@pay/db';
+import { type Pay, type StripeConnection } from '@pay/runtime';
 import type { RefundView } from '../src/commands/process-refund';
 import { CLI_ROOT } from './helpers';
+import { openShop, type ShopWorld } from './shop';
 
 /*
  * `pay process-refund` (issue 7, RELIABILITY.md G2–G3) on PostgreSQL: another pay (the "shop") took the
@@ -45,51 +45,23 @@ async function processRefund(args: string[], stdin?: string) {
 }
 
 describe('pay process-refund on PostgreSQL', () => {
-  let database: TestDatabase;
   let shop: Pay;
   let sandbox: NonNullable<StripeConnection['sandbox']>;
   let db: Database;
   let accountId: AccountId;
   let planId: PlanId;
-  const saved = { ...process.env };
 
+  let world: ShopWorld;
   beforeAll(async () => {
-    database = await createTestDatabase('cli_process_refund');
-    shop = await createPay(loadConfig({ DATABASE_URL: database.url, PAY_LOG_LEVEL: 'error' }), {
-      logger: silentLogger,
-      role: 'cli',
+    world = await openShop({
+      name: 'process_refund',
+      plan: { name: 'Yearly', amount: 10_000, interval: 'year' },
+      commandEnv: { PAY_REFUND_APPROVAL_THRESHOLD: String(THRESHOLD), PAY_OPERATOR: 'ops-alice' },
     });
-    const actor = { type: 'system', id: 'test' } as const;
-    accountId = (await shop.services.accounts.createAccount('Refunds', actor)).id;
-    planId = (
-      await shop.services.plans.createPlan(
-        { accountId, name: 'Yearly', amount: 10_000, currency: 'usd', interval: 'year' },
-        actor,
-      )
-    ).id;
-    const connection = await shop.stripe();
-    if (connection.sandbox === null) {
-      throw new Error('expected a private sandbox');
-    }
-    sandbox = connection.sandbox;
-    db = connectPostgres(database.url);
-    process.env = {
-      ...saved,
-      DATABASE_URL: database.url,
-      STRIPE_SECRET_KEY: SANDBOX_SECRET_KEY,
-      STRIPE_API_BASE: sandbox.url,
-      PAY_REFUND_APPROVAL_THRESHOLD: String(THRESHOLD),
-      PAY_LOG_LEVEL: 'error',
-      PAY_OPERATOR: 'ops-alice',
-    };
+    ({ shop, sandbox, db, accountId, planId } = world);
   });
 
-  afterAll(async () => {
-    process.env = saved;
-    await db?.close();
-    await shop?.close();
-    await database?.drop();
-  });
+  afterAll(() => world?.close());
 
   /** A succeeded payment of 10,000 usd, taken by the shop. */
   async function paidPayment(): Promise<Payment> {

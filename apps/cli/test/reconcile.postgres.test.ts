@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { runCommand } from '@oclif/test';
-import { newId, silentLogger, type AccountId, type Payment, type PlanId } from '@pay/core';
-import { connectPostgres, type Database } from '@pay/db';
-import { createTestDatabase, type TestDatabase } from '@pay/db/testing';
-import { createPay, loadConfig, SANDBOX_SECRET_KEY, type Pay, type StripeConnection } from '@pay/runtime';
+import { newId, type AccountId, type Payment, type PlanId } from '@pay/core';
+import type { Database } from '@pay/db';
+import { SANDBOX_SECRET_KEY, type Pay, type StripeConnection } from '@pay/runtime';
 import type { ReconcileView } from '../src/commands/reconcile';
 import { CLI_ROOT } from './helpers';
+import { openShop, type ShopWorld } from './shop';
 
 /** `pay reconcile <args>` in-process, with the exit status it set (the shared helper clears it). */
 async function reconcile(args: string[] = []) {
@@ -37,14 +37,12 @@ const NO_DRIFT = {
 };
 
 describe('pay reconcile on PostgreSQL', () => {
-  let database: TestDatabase;
   /** Another process's pay, which took the payments; its private sandbox plays Stripe. */
   let shop: Pay;
   let sandbox: NonNullable<StripeConnection['sandbox']>;
   let db: Database;
   let accountId: AccountId;
   let planId: PlanId;
-  const saved = { ...process.env };
 
   /** A call to the sandbox's REST API as Stripe's dashboard makes it: outside pay, announced to nobody. */
   async function dashboard(path: string, form: Record<string, string>): Promise<{ id: string }> {
@@ -61,42 +59,13 @@ describe('pay reconcile on PostgreSQL', () => {
     return body;
   }
 
+  let world: ShopWorld;
   beforeAll(async () => {
-    database = await createTestDatabase('cli_reconcile');
-    shop = await createPay(
-      loadConfig({ DATABASE_URL: database.url, PAY_STRIPE_MAX_NETWORK_RETRIES: '0', PAY_LOG_LEVEL: 'error' }),
-      { logger: silentLogger, role: 'cli' },
-    );
-    const actor = { type: 'system', id: 'test' } as const;
-    accountId = (await shop.services.accounts.createAccount('Reconcile', actor)).id;
-    planId = (
-      await shop.services.plans.createPlan(
-        { accountId, name: 'Monthly', amount: 1500, currency: 'usd', interval: 'month' },
-        actor,
-      )
-    ).id;
-    const connection = await shop.stripe();
-    if (connection.sandbox === null) {
-      throw new Error('expected a private sandbox');
-    }
-    sandbox = connection.sandbox;
-    db = connectPostgres(database.url);
-    process.env = {
-      ...saved,
-      DATABASE_URL: database.url,
-      STRIPE_SECRET_KEY: SANDBOX_SECRET_KEY,
-      STRIPE_API_BASE: sandbox.url,
-      PAY_STRIPE_MAX_NETWORK_RETRIES: '0',
-      PAY_LOG_LEVEL: 'error',
-    };
+    world = await openShop({ name: 'reconcile', env: { PAY_STRIPE_MAX_NETWORK_RETRIES: '0' } });
+    ({ shop, sandbox, db, accountId, planId } = world);
   });
 
-  afterAll(async () => {
-    process.env = saved;
-    await db?.close();
-    await shop?.close();
-    await database?.drop();
-  });
+  afterAll(() => world?.close());
 
   function request(input: object) {
     return {

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import net from 'node:net';
 import { runCommand } from '@oclif/test';
-import { silentLogger, type AccountId, type Payment, type PlanId } from '@pay/core';
-import { connectPostgres, type Database } from '@pay/db';
-import { createTestDatabase, type TestDatabase } from '@pay/db/testing';
-import { createPay, loadConfig, SANDBOX_SECRET_KEY, type Pay, type StripeConnection } from '@pay/runtime';
+import { type AccountId, type Payment, type PlanId } from '@pay/core';
+import type { Database } from '@pay/db';
+import { type Pay, type StripeConnection } from '@pay/runtime';
 import type { RecoveryView } from '../src/commands/recover';
 import { CLI_ROOT } from './helpers';
+import { openShop, type ShopWorld } from './shop';
 
 /** `pay recover <args>` in-process, with the exit status it set (the shared helper clears it). */
 async function recover(args: string[] = []) {
@@ -42,51 +42,20 @@ function closedPort(): Promise<number> {
 }
 
 describe('pay recover on PostgreSQL', () => {
-  let database: TestDatabase;
   /** Another process's pay, which took the payments; its private sandbox plays Stripe. */
   let shop: Pay;
   let sandbox: NonNullable<StripeConnection['sandbox']>;
   let db: Database;
   let accountId: AccountId;
   let planId: PlanId;
-  const saved = { ...process.env };
 
+  let world: ShopWorld;
   beforeAll(async () => {
-    database = await createTestDatabase('cli_recover');
-    shop = await createPay(
-      loadConfig({ DATABASE_URL: database.url, PAY_STRIPE_MAX_NETWORK_RETRIES: '0', PAY_LOG_LEVEL: 'error' }),
-      { logger: silentLogger, role: 'cli' },
-    );
-    const actor = { type: 'system', id: 'test' } as const;
-    accountId = (await shop.services.accounts.createAccount('Recover', actor)).id;
-    planId = (
-      await shop.services.plans.createPlan(
-        { accountId, name: 'Monthly', amount: 1500, currency: 'usd', interval: 'month' },
-        actor,
-      )
-    ).id;
-    const connection = await shop.stripe();
-    if (connection.sandbox === null) {
-      throw new Error('expected a private sandbox');
-    }
-    sandbox = connection.sandbox;
-    db = connectPostgres(database.url);
-    process.env = {
-      ...saved,
-      DATABASE_URL: database.url,
-      STRIPE_SECRET_KEY: SANDBOX_SECRET_KEY,
-      STRIPE_API_BASE: sandbox.url,
-      PAY_STRIPE_MAX_NETWORK_RETRIES: '0',
-      PAY_LOG_LEVEL: 'error',
-    };
+    world = await openShop({ name: 'recover', env: { PAY_STRIPE_MAX_NETWORK_RETRIES: '0' } });
+    ({ shop, sandbox, db, accountId, planId } = world);
   });
 
-  afterAll(async () => {
-    process.env = saved;
-    await db?.close();
-    await shop?.close();
-    await database?.drop();
-  });
+  afterAll(() => world?.close());
 
   /**
    * A payment whose confirmation Stripe carried out but whose answer never arrived: pay keeps it

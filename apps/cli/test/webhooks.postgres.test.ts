@@ -2,22 +2,15 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { runCommand } from '@oclif/test';
-import {
-  HANDLED_WEBHOOK_EVENT_TYPES,
-  newId,
-  silentLogger,
-  type AccountId,
-  type Payment,
-  type PlanId,
-} from '@pay/core';
-import { connectPostgres, type Database } from '@pay/db';
-import { createTestDatabase, type TestDatabase } from '@pay/db/testing';
-import { createPay, loadConfig, SANDBOX_SECRET_KEY, type Pay, type StripeConnection } from '@pay/runtime';
+import { HANDLED_WEBHOOK_EVENT_TYPES, newId, type AccountId, type Payment, type PlanId } from '@pay/core';
+import type { Database } from '@pay/db';
+import { SANDBOX_SECRET_KEY, type Pay, type StripeConnection } from '@pay/runtime';
 import type { WebhookEventView, WebhookStatusView } from '../src/commands/webhook-status';
 import type { WebhookReplayView } from '../src/commands/webhooks/replay';
 import type { WorkerOnceView } from '../src/commands/worker';
 import type { ListView } from '../src/views';
 import { CLI_ROOT } from './helpers';
+import { openShop, type ShopWorld } from './shop';
 
 const CLI_BIN = path.join(CLI_ROOT, 'bin/run.js');
 
@@ -83,50 +76,20 @@ async function until(condition: () => boolean): Promise<void> {
 }
 
 describe('pay worker, pay webhook-status and pay webhooks replay on PostgreSQL', () => {
-  let database: TestDatabase;
   /** Another process's pay, which took the payments and received the events; its sandbox plays Stripe. */
   let shop: Pay;
   let sandbox: NonNullable<StripeConnection['sandbox']>;
   let db: Database;
   let accountId: AccountId;
   let planId: PlanId;
-  const saved = { ...process.env };
 
+  let world: ShopWorld;
   beforeAll(async () => {
-    database = await createTestDatabase('cli_webhooks');
-    shop = await createPay(loadConfig({ DATABASE_URL: database.url, PAY_LOG_LEVEL: 'error' }), {
-      logger: silentLogger,
-      role: 'cli',
-    });
-    const actor = { type: 'system', id: 'test' } as const;
-    accountId = (await shop.services.accounts.createAccount('Webhooks', actor)).id;
-    planId = (
-      await shop.services.plans.createPlan(
-        { accountId, name: 'Monthly', amount: 1500, currency: 'usd', interval: 'month' },
-        actor,
-      )
-    ).id;
-    const connection = await shop.stripe();
-    if (connection.sandbox === null) {
-      throw new Error('expected a private sandbox');
-    }
-    sandbox = connection.sandbox;
-    db = connectPostgres(database.url);
-    process.env = {
-      ...saved,
-      DATABASE_URL: database.url,
-      STRIPE_SECRET_KEY: SANDBOX_SECRET_KEY,
-      STRIPE_API_BASE: sandbox.url,
-      PAY_LOG_LEVEL: 'error',
-    };
+    world = await openShop({ name: 'webhooks' });
+    ({ shop, sandbox, db, accountId, planId } = world);
   });
 
-  afterAll(async () => {
-    process.env = saved;
-    await db?.close();
-    await shop?.close();
-    await database?.drop();
-  });
+  afterAll(() => world?.close());
 
   /** A call to the sandbox's Stripe API, form-encoded as the SDK sends it. */
   async function stripe<T>(
