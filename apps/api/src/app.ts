@@ -9,6 +9,7 @@ import { API_V1_PREFIX, authenticate } from './middleware/authenticate.js';
 import { rateLimit } from './middleware/rate-limit.js';
 import { errorHandler, notFound } from './middleware/error-handler.js';
 import { rejectCardData } from './middleware/reject-card-data.js';
+import { requireJsonBody } from './middleware/require-json-body.js';
 import { requestId } from './middleware/request-id.js';
 import { recordRoute } from './middleware/route-label.js';
 import { healthRouter } from './routes/health.js';
@@ -65,6 +66,7 @@ export function createApp(options: AppOptions): Express {
   app.use(helmet());
   app.use(rawWebhookBody(options.webhookBodyLimit ?? '1mb'));
   app.use(express.json({ limit: options.bodyLimit ?? '100kb' }));
+  app.use(API_V1_PREFIX, requireJsonBody);
   // Card data is refused before anything else reads the request, authentication included (DESIGN.md §2.2).
   app.use(API_V1_PREFIX, rejectCardData);
 
