@@ -165,6 +165,7 @@ describe('API hardening: E3 mass assignment, E4 BOLA, E5 BFLA, E8 return URLs', 
             { payment_method_id: 'pm_card_mastercard' },
           ] as const,
       ],
+      ['POST /refunds/:id/approve', () => [`/api/v1/refunds/${newId('refund')}/approve`, {}] as const],
     ])(
       '%s refuses status, amount_refunded, account_id, created_at and livemode with a 400 naming them; nothing written',
       async (_route, make) => {

@@ -183,9 +183,12 @@ describe('startRecoveryLoop', () => {
     const refTimers = (): number => process.getActiveResourcesInfo().filter((t) => t === 'Timeout').length;
     const before = refTimers();
     const loop = startRecoveryLoop(h.pay, { intervalMs: 60_000 });
-    await until(() => h.lines.some((l) => l.message.includes('nothing to do')));
-    // The first pass has ended, so the next one is scheduled, 60 s away.
-    await new Promise((resolve) => setImmediate(resolve));
+    // The pass's last step (the webhook catch-up) has run; once it has settled, the next pass is
+    // scheduled, 60 s away, on an unref'd timer.
+    await until(() => h.catchUps() >= 1);
+    for (let i = 0; i < 5; i++) {
+      await new Promise((resolve) => setImmediate(resolve));
+    }
     expect(refTimers()).toBe(before);
     await loop.stop();
   });

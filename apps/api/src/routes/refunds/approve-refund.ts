@@ -7,6 +7,7 @@ import {
 import { defineRoute, type SuccessResponse } from '../route.js';
 import { REFUND_REPLAY_HEADERS, refundAttemptReply, type RefundWriteDeps } from './create-refund.js';
 import { ZRefundParams } from './get-refund.schema.js';
+import { ZApproveRefundBody } from './approve-refund.schema.js';
 import { requireRefundAdmin } from './refund-admin.js';
 import { countingRefund } from './refund-metrics.js';
 import { ZRefundResponse } from './refund.schema.js';
@@ -33,11 +34,12 @@ export const approveRefundRoute = defineRoute(
     description:
       'Sends a `requires_approval` refund to Stripe. The approving key must be an admin key other than ' +
       'the one that asked for the refund (four eyes), else a 403, audited; a refund that is not ' +
-      'waiting for approval is a 409 `invalid_state`; what remains refundable is checked again. Takes no ' +
-      `body. The \`${IDEMPOTENCY_KEY_HEADER}\` header is required.`,
+      'waiting for approval is a 409 `invalid_state`; what remains refundable is checked again. The body ' +
+      `holds nothing but, optionally, \`idempotency_key\` (or send the \`${IDEMPOTENCY_KEY_HEADER}\` header); ` +
+      'any other field is a 400.',
     tags: ['refunds'],
     auth: 'bearer',
-    request: { params: ZRefundParams },
+    request: { params: ZRefundParams, body: ZApproveRefundBody },
     requestHeaders: { [IDEMPOTENCY_KEY_HEADER]: IDEMPOTENCY_KEY_REQUEST_HEADER },
     response: APPROVED,
     errors: [
@@ -50,12 +52,12 @@ export const approveRefundRoute = defineRoute(
       'dependency_unavailable',
     ],
   },
-  async ({ params }, res, deps: RefundWriteDeps) => {
+  async ({ params, body }, res, deps: RefundWriteDeps) => {
     const attempt = await countingRefund(
       deps,
       (async () => {
         await requireRefundAdmin(res, deps.refunds, 'refund.approve', params.id);
-        const key = idempotencyKeyOf(res.req, undefined);
+        const key = idempotencyKeyOf(res.req, body.idempotency_key);
         const caller = authenticated(res);
         const requestId = res.locals.requestId;
         return deps.refunds.approve(
