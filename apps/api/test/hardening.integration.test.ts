@@ -202,6 +202,14 @@ describe('API hardening: E3 mass assignment, E4 BOLA, E5 BFLA, E8 return URLs', 
           message: expect.stringContaining('Content-Type: application/json'),
         },
       });
+      // JSON in a charset the parser does not decode is no better (found by E1's fuzz).
+      const utf16 = await request(app)
+        .post(`/api/v1/subscriptions/${subscriptionId}/cancel`)
+        .set('Authorization', `Bearer ${acme.key.secret}`)
+        .set('Idempotency-Key', newKey())
+        .set('Content-Type', 'application/json; charset=utf-16')
+        .send('\u0000');
+      expect(utf16.status).toBe(400);
       await expectUnchanged(before);
     });
 
