@@ -1,5 +1,5 @@
 import type { WebhookEvent } from '../domain/entities.js';
-import { NotFoundError, UnknownGatewayStateError } from '../errors.js';
+import { NotFoundError } from '../errors.js';
 import { parseId } from '../ids.js';
 import type { Clock } from '../ports/clock.js';
 import { noFaults, type FaultPoints } from '../ports/faults.js';
@@ -7,7 +7,7 @@ import type { GatewayIntent, PaymentGateway } from '../ports/gateway.js';
 import type { GatewayCharge, GatewayEvents } from '../ports/gateway-events.js';
 import type { Logger } from '../ports/logger.js';
 import type { Page, PageRequest } from '../ports/page.js';
-import type { NewWebhookEvent, Repositories } from '../ports/repositories.js';
+import type { Repositories } from '../ports/repositories.js';
 import type { Store } from '../ports/store.js';
 import type { RefundSubscriptionPolicy } from './refund-results.js';
 import { checkPageRequest } from './page-limits.js';
@@ -20,8 +20,8 @@ import {
   type HandlerResult,
 } from './webhook-handler-context.js';
 import { catchUpOnEvents, type CatchUpOptions, type CatchUpReport } from './webhook-catch-up.js';
-import { readWebhookEnvelope, type WebhookEnvelope } from './webhook-envelope.js';
 import { handleWebhookEvent } from './webhook-handlers.js';
+import { storeWebhookEvent, type WebhookOrigin } from './webhook-storage.js';
 import type { WebhookBatchReport, WebhookOutcome, WebhookStatus } from './webhook-results.js';
 import {
   DEFAULT_WEBHOOK_BACKOFF,
@@ -150,66 +150,11 @@ export class WebhookService {
   }
 
   /** A delivery's body (its signature checked by the caller) or an event fetched from Stripe's API. */
-  private async store(
+  private store(
     payload: string,
-    origin: 'delivered' | 'fetched',
+    origin: WebhookOrigin,
   ): Promise<{ readonly inserted: boolean; readonly event: WebhookEvent }> {
-    let decoded: WebhookEnvelope;
-    try {
-      decoded = this.deps.gateway.decodeEvent(payload);
-    } catch (error) {
-      const envelope = readWebhookEnvelope(payload);
-      if (!(error instanceof UnknownGatewayStateError) || envelope === null) {
-        throw error;
-      }
-      // A real event pay cannot read (a status or type newer than this version): refusing it would
-      // have Stripe redeliver it for days. It is stored dead, visible and replayable after an upgrade.
-      return this.receiveUnreadable(payload, envelope, error, origin);
-    }
-    return await this.deps.store.repos.webhookEvents.insert(this.newEvent(payload, decoded, origin));
-  }
-
-  private newEvent(
-    payload: string,
-    envelope: WebhookEnvelope,
-    origin: 'delivered' | 'fetched',
-  ): NewWebhookEvent {
-    return {
-      stripeEventId: envelope.stripeEventId,
-      type: envelope.type,
-      apiVersion: envelope.apiVersion,
-      livemode: envelope.livemode,
-      objectId: envelope.objectId,
-      payload,
-      signatureVerified: origin === 'delivered',
-      stripeCreatedAt: envelope.created,
-      receivedAt: this.deps.clock.now(),
-    };
-  }
-
-  private async receiveUnreadable(
-    payload: string,
-    envelope: WebhookEnvelope,
-    error: UnknownGatewayStateError,
-    origin: 'delivered' | 'fetched',
-  ): Promise<{ readonly inserted: boolean; readonly event: WebhookEvent }> {
-    const stored = await this.deps.store.transaction(async (tx) => {
-      const result = await tx.webhookEvents.insert(this.newEvent(payload, envelope, origin));
-      if (result.inserted) {
-        await tx.webhookEvents.markFailed(result.event.id, {
-          error: `pay cannot read this event: ${error.message}`,
-          nextAttemptAt: this.deps.clock.now(),
-          dead: true,
-        });
-      }
-      return result;
-    });
-    this.deps.logger.warn('webhook event stored dead: pay cannot read it', {
-      stripeEventId: envelope.stripeEventId,
-      type: envelope.type,
-      error,
-    });
-    return stored;
+    return storeWebhookEvent(this.deps, payload, origin);
   }
 
   /**
