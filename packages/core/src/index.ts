@@ -19,6 +19,7 @@ export * from './services/plan-service.js';
 export * from './services/card-data.js';
 export * from './ports/faults.js';
 export * from './services/rate-limiter.js';
+export * from './services/card-testing-guard.js';
 export * from './domain/billing-period.js';
 export * from './services/payment-results.js';
 export * from './services/idempotency.js';

@@ -209,6 +209,11 @@ export const ZPayEnv = z.object({
     'expected requests per minute, an integer from 1 to 1000000',
     parseInteger(1, 1_000_000),
   ),
+  PAY_DECLINE_LIMIT: envVar(
+    'expected declined payments per end user in the window, an integer from 0 (off) to 1000000',
+    parseInteger(0, 1_000_000),
+  ),
+  PAY_DECLINE_WINDOW_MINUTES: envVar('expected minutes, an integer from 1 to 10080', parseInteger(1, 10_080)),
   PAY_WORKER: envVar('expected true, false, 1 or 0', parseBoolean),
   PAY_WEBHOOK_CATCH_UP: envVar('expected true, false, 1 or 0', parseBoolean),
   PAY_WEBHOOK_MAX_ATTEMPTS: envVar('expected an integer from 1 to 100', parseInteger(1, 100)),

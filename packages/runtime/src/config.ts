@@ -1,6 +1,8 @@
 import path from 'node:path';
 import {
   ConfigurationError,
+  DEFAULT_DECLINE_LIMIT,
+  DEFAULT_DECLINE_WINDOW_MS,
   DEFAULT_DUNNING_SCHEDULE,
   DEFAULT_IDEMPOTENCY_LOCK_TIMEOUT_MS,
   DEFAULT_WEBHOOK_MAX_ATTEMPTS,
@@ -68,6 +70,10 @@ export interface PayConfig {
   readonly dunningSchedule: readonly number[];
   /** `PAY_RATE_LIMIT`, requests per minute per API key. */
   readonly rateLimit: number;
+  /** `PAY_DECLINE_LIMIT`: declined payments per end user in the window before the next is refused (429); 0 = off. */
+  readonly declineLimit: number;
+  /** `PAY_DECLINE_WINDOW_MINUTES`: the window declines are counted in, in minutes. */
+  readonly declineWindowMinutes: number;
   /** `PAY_WORKER`: run the worker in the API process. */
   readonly worker: boolean;
   /** `PAY_WEBHOOK_CATCH_UP`: recovery lists Stripe's events it never received and stores them. */
@@ -150,6 +156,8 @@ function buildConfig(env: TPayEnv): PayConfig {
     refundApprovalThreshold: env.PAY_REFUND_APPROVAL_THRESHOLD ?? null,
     dunningSchedule: env.PAY_DUNNING_SCHEDULE ?? DEFAULT_DUNNING_SCHEDULE,
     rateLimit: env.PAY_RATE_LIMIT ?? 600,
+    declineLimit: env.PAY_DECLINE_LIMIT ?? DEFAULT_DECLINE_LIMIT,
+    declineWindowMinutes: env.PAY_DECLINE_WINDOW_MINUTES ?? DEFAULT_DECLINE_WINDOW_MS / 60_000,
     worker: env.PAY_WORKER ?? true,
     webhookCatchUp: env.PAY_WEBHOOK_CATCH_UP ?? true,
     webhookMaxAttempts: env.PAY_WEBHOOK_MAX_ATTEMPTS ?? DEFAULT_WEBHOOK_MAX_ATTEMPTS,

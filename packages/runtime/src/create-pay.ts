@@ -1,4 +1,5 @@
 import {
+  API_KEY_BUCKET_PREFIX,
   systemClock,
   type GatewayCallName,
   type Logger,
@@ -145,7 +146,12 @@ export async function createPay(config: PayConfig, options: CreatePayOptions = {
       faults,
       ...(options.observeGatewayCall === undefined ? {} : { observeGatewayCall: options.observeGatewayCall }),
     },
-    rateLimit: { limitPerMinute: config.rateLimit, logger },
+    rateLimit: { limit: config.rateLimit, logger, bucketPrefix: API_KEY_BUCKET_PREFIX },
+    cardTesting: {
+      limit: config.declineLimit,
+      windowMs: config.declineWindowMinutes * 60_000,
+      logger,
+    },
     webhooks: {
       gateway,
       logger: logger.child({ component: 'webhooks' }),

@@ -5,6 +5,8 @@ import {
   OperatorLookup,
   PlanService,
   RateLimiter,
+  CardTestingGuard,
+  type CardTestingGuardDeps,
   ReconcileService,
   RefundService,
   RenewalService,
@@ -32,6 +34,8 @@ export interface PayServices {
   readonly payments: PaymentService;
   /** Requests per minute per API key, counted in the store so every API process shares the limit. */
   readonly rateLimiter: RateLimiter;
+  /** Declined payments per end user, counted in the store: the card-testing guard of `POST /payments`. */
+  readonly cardTesting: CardTestingGuard;
   /** The webhook inbox (DESIGN.md §5): storing deliveries, applying them, status and replay. */
   readonly webhooks: WebhookService;
   /** The webhook route's entry: signature check, then `webhooks.receive`. */
@@ -56,6 +60,8 @@ export function createServices(deps: {
   readonly payments: Omit<PaymentServiceDeps, 'store' | 'clock'>;
   /** The rate limiter's limit (`PAY_RATE_LIMIT`) and where it logs failed sweeps. */
   readonly rateLimit: Omit<RateLimiterDeps, 'store' | 'clock'>;
+  /** The card-testing guard's limit and window (`PAY_DECLINE_LIMIT`, `PAY_DECLINE_WINDOW_MINUTES`). */
+  readonly cardTesting: Omit<CardTestingGuardDeps, 'store' | 'clock'>;
   /** The webhook inbox's gateway (decode and retrieve), logger, attempts, crash points and metrics. */
   readonly webhooks: Omit<WebhookServiceDeps, 'store' | 'clock'>;
   /** Every secret a webhook delivery may be signed with; none refuses every delivery. */
@@ -76,6 +82,7 @@ export function createServices(deps: {
     plans: new PlanService({ store: deps.store }),
     payments: new PaymentService({ ...deps.payments, store: deps.store, clock: deps.clock }),
     rateLimiter: new RateLimiter({ ...deps.rateLimit, store: deps.store, clock: deps.clock }),
+    cardTesting: new CardTestingGuard({ ...deps.cardTesting, store, clock }),
     webhooks,
     webhookInbox: createWebhookInbox({ webhooks, secrets: deps.webhookSecrets }),
     refunds: new RefundService({ ...deps.refunds, store, clock }),

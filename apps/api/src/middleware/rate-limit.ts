@@ -1,4 +1,4 @@
-import { rateLimitedError, type RateLimiter } from '@pay/core';
+import { API_KEY_BUCKET_PREFIX, rateLimitedError, type RateLimiter } from '@pay/core';
 import type { RequestHandler } from 'express';
 import type { HttpMetrics } from '../metrics.js';
 
@@ -10,7 +10,7 @@ export interface RateLimitOptions {
 
 /** The bucket an API key's requests are counted in: per key, so one key's flood leaves others alone. */
 export function apiKeyBucket(apiKeyId: string): string {
-  return `api_key:${apiKeyId}`;
+  return `${API_KEY_BUCKET_PREFIX}${apiKeyId}`;
 }
 
 /**

@@ -1,4 +1,10 @@
-import type { PaymentService, PlanService, RefundService, SubscriptionService } from '@pay/core';
+import type {
+  CardTestingGuard,
+  PaymentService,
+  PlanService,
+  RefundService,
+  SubscriptionService,
+} from '@pay/core';
 import type { PayServices, WebhookInbox } from '@pay/runtime';
 import {
   countSubscriptionsAtScrape,
@@ -18,6 +24,7 @@ export interface ApiV1Deps extends OpenApiDeps {
   readonly plans: PlanService;
   readonly payments: PaymentService;
   readonly paymentMetrics: PaymentMetrics;
+  readonly cardTesting: CardTestingGuard;
   readonly webhookInbox: WebhookInbox;
   readonly webhookMetrics: WebhookMetrics;
   readonly subscriptions: SubscriptionService;
@@ -38,6 +45,7 @@ export function apiV1Router(services: PayServices, metrics: HttpMetrics): Router
     plans: services.plans,
     payments: services.payments,
     paymentMetrics: metrics.payments,
+    cardTesting: services.cardTesting,
     webhookInbox: services.webhookInbox,
     webhookMetrics: metrics.webhooks,
     openApiDocument,

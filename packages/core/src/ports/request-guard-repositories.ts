@@ -53,7 +53,7 @@ export interface IdempotencyKeyRepository {
 
 /** The two counts the rate limiter weighs for one request, read by {@link RateLimitRepository.hit}. */
 export interface RateLimitCounts {
-  /** Hits in the current window so far, this one included (so at least 1). */
+  /** Hits in the current window so far, this one included (so at least 1 from `hit`). */
   readonly current: number;
   /** Hits in the previous window; 0 when it has none (or was swept). */
   readonly previous: number;
@@ -71,6 +71,8 @@ export interface RateLimitRepository {
    * lose a count and a request costs one round trip.
    */
   hit(bucket: string, windowStart: Date, previousWindowStart: Date): Promise<RateLimitCounts>;
-  /** Deletes windows that started before `cutoff`; returns how many. */
-  deleteWindowsBefore(cutoff: Date): Promise<number>;
+  /** The same two counts as {@link hit}, without counting a hit (`current` may be 0). */
+  read(bucket: string, windowStart: Date, previousWindowStart: Date): Promise<RateLimitCounts>;
+  /** Deletes the windows of buckets starting with `bucketPrefix` that started before `cutoff`; returns how many. */
+  deleteWindowsBefore(cutoff: Date, bucketPrefix: string): Promise<number>;
 }

@@ -64,8 +64,8 @@ describe('RateLimiter', () => {
     time = fakeClock();
   });
 
-  const limiter = (limitPerMinute: number, logger: Logger = silentLogger, store: Store = memory.store) =>
-    new RateLimiter({ store, clock: time.clock, limitPerMinute, logger });
+  const limiter = (limit: number, logger: Logger = silentLogger, store: Store = memory.store) =>
+    new RateLimiter({ store, clock: time.clock, limit, logger, bucketPrefix: '' });
 
   async function checkTimes(l: RateLimiter, bucket: string, count: number): Promise<RateLimitDecision[]> {
     const decisions: RateLimitDecision[] = [];
@@ -137,13 +137,14 @@ describe('RateLimiter', () => {
     expect(rateLimitedError({ ...refusal, retryAfterSeconds: 1 }).message).toMatch(/after 1 second\.$/);
   });
 
-  it.each([0, -1, 1.5, Number.NaN])('refuses a limit of %p per minute', (limitPerMinute) => {
-    expect(() => limiter(limitPerMinute)).toThrow(ConfigurationError);
+  it.each([0, -1, 1.5, Number.NaN])('refuses a limit of %p per minute', (limit) => {
+    expect(() => limiter(limit)).toThrow(ConfigurationError);
   });
 
   describe('when the store fails', () => {
     const failing = (error: Error): RateLimitRepository => ({
       hit: () => Promise.reject(error),
+      read: () => Promise.reject(error),
       deleteWindowsBefore: () => Promise.resolve(0),
     });
 
@@ -199,6 +200,7 @@ describe('RateLimiter', () => {
       const failure = new Error('deadlock detected');
       const store = withRateLimits(memory.store, {
         hit: (...args) => memory.store.repos.rateLimits.hit(...args),
+        read: (...args) => memory.store.repos.rateLimits.read(...args),
         deleteWindowsBefore: () => Promise.reject(failure),
       });
       const l = limiter(5, logger, store);

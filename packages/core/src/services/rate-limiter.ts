@@ -4,6 +4,9 @@ import type { Logger } from '../ports/logger.js';
 import type { RateLimitCounts } from '../ports/repositories.js';
 import type { Store } from '../ports/store.js';
 
+/** What the buckets of the per-API-key limit start with (`api_key:key_…`). */
+export const API_KEY_BUCKET_PREFIX = 'api_key:';
+
 /** The length of the rate limiter's fixed windows, and of the sliding minute it estimates. */
 export const RATE_LIMIT_WINDOW_MS = 60_000;
 
@@ -20,7 +23,7 @@ export const RATE_LIMIT_STORE_RETRY_AFTER_SECONDS = 2;
  * Windows that started this long before the current one are swept. The previous window is still weighed;
  * the one before it is kept as well, for another process whose clock lags a little behind this one's.
  */
-const SWEEP_AGE_MS = 2 * RATE_LIMIT_WINDOW_MS;
+const SWEEP_AGE_WINDOWS = 2;
 
 /** A request the limiter let through, with what the `RateLimit-*` headers advertise. */
 export interface RateLimitAllowed {
@@ -50,8 +53,15 @@ export type RateLimitDecision = RateLimitAllowed | RateLimitRefused;
 export interface RateLimiterDeps {
   readonly store: Store;
   readonly clock: Clock;
-  /** Requests per minute per bucket: a positive integer (`PAY_RATE_LIMIT`). */
-  readonly limitPerMinute: number;
+  /** Requests per window per bucket: a positive integer (`PAY_RATE_LIMIT`, per minute). */
+  readonly limit: number;
+  /** The length of the fixed windows (the sliding window it estimates); one minute by default. */
+  readonly windowMs?: number;
+  /**
+   * What every bucket this limiter counts starts with (`api_key:`): its sweep deletes only those, so
+   * limiters with other windows can share the table.
+   */
+  readonly bucketPrefix: string;
   /** Where sweep failures go: they never fail a request, so they must not go unseen either. */
   readonly logger: Logger;
 }
@@ -85,15 +95,22 @@ const ceilDiv = (numerator: number, denominator: number): number => Math.ceil(nu
  */
 export class RateLimiter {
   private readonly limit: number;
+  private readonly windowMs: number;
   private lastSweepAt: number | undefined;
 
   constructor(private readonly deps: RateLimiterDeps) {
-    if (!Number.isSafeInteger(deps.limitPerMinute) || deps.limitPerMinute < 1) {
+    if (!Number.isSafeInteger(deps.limit) || deps.limit < 1) {
       throw new ConfigurationError(
-        `The rate limit must be a positive integer of requests per minute, got ${deps.limitPerMinute}.`,
+        `The rate limit must be a positive integer of requests per minute, got ${deps.limit}.`,
       );
     }
-    this.limit = deps.limitPerMinute;
+    this.limit = deps.limit;
+    this.windowMs = deps.windowMs ?? RATE_LIMIT_WINDOW_MS;
+    if (!Number.isSafeInteger(this.windowMs) || this.windowMs < 1_000) {
+      throw new ConfigurationError(
+        `A rate limit's window must be a whole second or more, got ${this.windowMs} ms.`,
+      );
+    }
   }
 
   /**
@@ -103,14 +120,43 @@ export class RateLimiter {
    */
   async check(bucket: string): Promise<RateLimitDecision> {
     const now = this.deps.clock.now().getTime();
-    const windowStart = now - (now % RATE_LIMIT_WINDOW_MS);
-    let counts: RateLimitCounts;
-    try {
-      counts = await this.deps.store.repos.rateLimits.hit(
+    const windowStart = now - (now % this.windowMs);
+    const counts = await this.counting(bucket, () =>
+      this.deps.store.repos.rateLimits.hit(
         bucket,
         new Date(windowStart),
-        new Date(windowStart - RATE_LIMIT_WINDOW_MS),
-      );
+        new Date(windowStart - this.windowMs),
+      ),
+    );
+    this.sweepNowAndThen(now);
+    return decide(this.limit, counts, now - windowStart, this.windowMs);
+  }
+
+  /**
+   * Says whether one more hit in `bucket` would be allowed, without counting one: for limits on what a
+   * request turned out to be (a declined payment), checked before it and counted after.
+   */
+  async peek(bucket: string): Promise<RateLimitDecision> {
+    const now = this.deps.clock.now().getTime();
+    const windowStart = now - (now % this.windowMs);
+    const counts = await this.counting(bucket, () =>
+      this.deps.store.repos.rateLimits.read(
+        bucket,
+        new Date(windowStart),
+        new Date(windowStart - this.windowMs),
+      ),
+    );
+    return decide(
+      this.limit,
+      { current: counts.current + 1, previous: counts.previous },
+      now - windowStart,
+      this.windowMs,
+    );
+  }
+
+  private async counting(bucket: string, read: () => Promise<RateLimitCounts>): Promise<RateLimitCounts> {
+    try {
+      return await read();
     } catch (error) {
       if (isPayError(error)) {
         throw error;
@@ -120,22 +166,25 @@ export class RateLimiter {
         context: { bucket, retryAfterSeconds: RATE_LIMIT_STORE_RETRY_AFTER_SECONDS },
       });
     }
-    this.sweepNowAndThen(now);
-    return decide(this.limit, counts, now - windowStart);
   }
 
   /** Deletes windows too old to be weighed again, and returns how many. Called by {@link check} now and then. */
   sweep(): Promise<number> {
     const now = this.deps.clock.now().getTime();
     return this.deps.store.repos.rateLimits.deleteWindowsBefore(
-      new Date(now - (now % RATE_LIMIT_WINDOW_MS) - SWEEP_AGE_MS),
+      new Date(now - (now % this.windowMs) - SWEEP_AGE_WINDOWS * this.windowMs),
+      this.deps.bucketPrefix,
     );
   }
 
   private sweepNowAndThen(now: number): void {
     const last = this.lastSweepAt;
     // A clock that moved backwards (now < last) sweeps too, rather than waiting for time to catch up.
-    if (last !== undefined && now >= last && now - last < RATE_LIMIT_SWEEP_INTERVAL_MS) {
+    if (
+      last !== undefined &&
+      now >= last &&
+      now - last < Math.min(RATE_LIMIT_SWEEP_INTERVAL_MS, this.windowMs)
+    ) {
       return;
     }
     this.lastSweepAt = now;
@@ -156,8 +205,7 @@ export class RateLimiter {
  * window length so the arithmetic stays in integers: the estimate is
  * `(previous × (W − elapsed) + current × W) / W`.
  */
-function decide(limit: number, counts: RateLimitCounts, elapsed: number): RateLimitDecision {
-  const W = RATE_LIMIT_WINDOW_MS;
+function decide(limit: number, counts: RateLimitCounts, elapsed: number, W: number): RateLimitDecision {
   const { current, previous } = counts;
   const untilWindowEnd = W - elapsed;
   const scaled = previous * untilWindowEnd + current * W;

@@ -171,9 +171,18 @@ export function createMemoryStore(options: { readonly clock?: Clock } = {}): Mem
         const previous = tables.rateLimitBuckets[at(previousWindowStart)]?.hits ?? 0;
         return Promise.resolve({ current, previous });
       },
-      deleteWindowsBefore: (cutoff) => {
+      read: (bucket, windowStart, previousWindowStart) => {
+        const hits = (start: Date) =>
+          tables.rateLimitBuckets.find(
+            (w) => w.bucket === bucket && w.windowStart.getTime() === start.getTime(),
+          )?.hits ?? 0;
+        return Promise.resolve({ current: hits(windowStart), previous: hits(previousWindowStart) });
+      },
+      deleteWindowsBefore: (cutoff, bucketPrefix) => {
         const before = tables.rateLimitBuckets.length;
-        tables.rateLimitBuckets = tables.rateLimitBuckets.filter((w) => w.windowStart >= cutoff);
+        tables.rateLimitBuckets = tables.rateLimitBuckets.filter(
+          (w) => w.windowStart >= cutoff || !w.bucket.startsWith(bucketPrefix),
+        );
         return Promise.resolve(before - tables.rateLimitBuckets.length);
       },
     },

@@ -1,4 +1,4 @@
-import { lt, sql } from 'drizzle-orm';
+import { and, eq, like, lt, sql } from 'drizzle-orm';
 import type { RateLimitRepository } from '@pay/core';
 import type { Executor } from '../store.js';
 import { rateLimitBuckets } from '../tables.js';
@@ -30,13 +30,39 @@ export function createRateLimitRepository(x: Executor): RateLimitRepository {
       return single(rows, 'the rate-limit upsert');
     },
 
-    async deleteWindowsBefore(cutoff) {
+    async read(bucket, windowStart, previousWindowStart) {
+      const rows = await x
+        .db()
+        .select({ windowStart: rateLimitBuckets.windowStart, hits: rateLimitBuckets.hits })
+        .from(rateLimitBuckets)
+        .where(
+          and(
+            eq(rateLimitBuckets.bucket, bucket),
+            sql`${rateLimitBuckets.windowStart} in (${windowStart.toISOString()}::timestamptz, ${previousWindowStart.toISOString()}::timestamptz)`,
+          ),
+        );
+      const hits = (start: Date) =>
+        rows.find((row) => row.windowStart.getTime() === start.getTime())?.hits ?? 0;
+      return { current: hits(windowStart), previous: hits(previousWindowStart) };
+    },
+
+    async deleteWindowsBefore(cutoff, bucketPrefix) {
+      // A bucket name never holds LIKE's wildcards unescaped: pay's prefixes are plain words and a colon.
       const rows = await x
         .db()
         .delete(rateLimitBuckets)
-        .where(lt(rateLimitBuckets.windowStart, cutoff))
+        .where(
+          and(
+            lt(rateLimitBuckets.windowStart, cutoff),
+            like(rateLimitBuckets.bucket, `${escapeLike(bucketPrefix)}%`),
+          ),
+        )
         .returning({ bucket: rateLimitBuckets.bucket });
       return rows.length;
     },
   };
+}
+
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }

@@ -68,20 +68,36 @@ export function rateLimitTests(ctx: SuiteContext): void {
       expect(counts).toEqual({ current: 2, previous: 0 });
     });
 
-    it('deletes only the windows that started before the cutoff, and says how many', async () => {
-      const bucket = unique('api_key');
+    it('reads the two counts without counting a hit', async () => {
+      const bucket = unique('declines');
       const { rateLimits } = ctx.repos();
-      // Years before anything else in this suite, so the count is exactly these rows.
+      expect(await rateLimits.read(bucket, window, previousWindow)).toEqual({ current: 0, previous: 0 });
+      await rateLimits.hit(bucket, previousWindow, new Date(0));
+      await rateLimits.hit(bucket, window, previousWindow);
+      await rateLimits.hit(bucket, window, previousWindow);
+      expect(await rateLimits.read(bucket, window, previousWindow)).toEqual({ current: 2, previous: 1 });
+      expect(await rateLimits.read(bucket, window, previousWindow)).toEqual({ current: 2, previous: 1 });
+    });
+
+    it('deletes only the windows of its prefix that started before the cutoff, and says how many', async () => {
+      // A prefix of its own (with LIKE's wildcards, taken literally), so the count is exactly these rows.
+      const prefix = `${unique('sweep')}_%:`;
+      const bucket = `${prefix}k`;
+      const other = `${unique('other')}:k`;
+      const { rateLimits } = ctx.repos();
       const base = Date.UTC(2001, 0, 1);
       for (const minute of [0, 1, 2, 3]) {
         await rateLimits.hit(bucket, new Date(base + minute * MINUTE), new Date(0));
       }
-      expect(await rateLimits.deleteWindowsBefore(new Date(base + 2 * MINUTE))).toBe(2);
+      await rateLimits.hit(other, new Date(base), new Date(0));
+      await rateLimits.hit(`${prefix.slice(0, -3)}xx:k`, new Date(base), new Date(0));
+      expect(await rateLimits.deleteWindowsBefore(new Date(base + 2 * MINUTE), prefix)).toBe(2);
       expect((await rowsOf(bucket)).map((r) => r.windowStart.getTime() - base)).toEqual([
         2 * MINUTE,
         3 * MINUTE,
       ]);
-      expect(await rateLimits.deleteWindowsBefore(new Date(base + 2 * MINUTE))).toBe(0);
+      expect(await rowsOf(other)).toHaveLength(1);
+      expect(await rateLimits.deleteWindowsBefore(new Date(base + 2 * MINUTE), prefix)).toBe(0);
     });
   });
 }

@@ -1,6 +1,7 @@
 import {
   paymentResultStatus,
   type AccountId,
+  type CardTestingGuard,
   type CreatePaymentInput,
   type PaymentAttempt,
   type PaymentService,
@@ -53,6 +54,8 @@ export interface PaymentRouteDeps {
 /** What creating a payment needs besides the service: the counters it keeps. */
 export interface CreatePaymentDeps extends PaymentRouteDeps {
   readonly paymentMetrics: PaymentMetrics;
+  /** Refuses an end user whose payments keep being declined (card testing). */
+  readonly cardTesting: CardTestingGuard;
 }
 
 function toCreatePaymentInput(accountId: AccountId, params: TCreatePaymentParams): CreatePaymentInput {
@@ -115,7 +118,9 @@ export const createPaymentRoute = defineRoute(
       'customer on first use, and starts the subscription when the payment succeeds. A card that needs ' +
       '3-D Secure answers `requires_action`: send the card holder to `next_action.redirect_url`; pay ' +
       'records the outcome when Stripe sends them back, then redirects them to `return_url`. ' +
-      `The \`${IDEMPOTENCY_KEY_HEADER}\` header is required.`,
+      `The \`${IDEMPOTENCY_KEY_HEADER}\` header is required. An end user whose payments were declined ` +
+      '`PAY_DECLINE_LIMIT` times within `PAY_DECLINE_WINDOW_MINUTES` gets a 429 `rate_limited` until the ' +
+      'declines leave the window (card testing).',
     tags: ['payments'],
     auth: 'bearer',
     request: { body: ZCreatePaymentBody },
@@ -130,10 +135,13 @@ export const createPaymentRoute = defineRoute(
       'gateway_unknown_state',
     ],
   },
-  async ({ body }, res, { payments, paymentMetrics }: CreatePaymentDeps) => {
+  async ({ body }, res, { payments, paymentMetrics, cardTesting }: CreatePaymentDeps) => {
     const { idempotency_key: bodyKey, ...params } = body;
     const key = idempotencyKeyOf(res.req, bodyKey);
     const { accountId } = authenticated(res);
+    const endUser = { accountId, userId: params.user_id };
+    // Before anything is written or sent to Stripe: a refused attempt is a 429 and nothing else.
+    await cardTesting.check(endUser);
     const attempt = await countingIdempotencyConflicts(
       paymentMetrics,
       payments.create(toCreatePaymentInput(accountId, params), {
@@ -146,6 +154,9 @@ export const createPaymentRoute = defineRoute(
       }),
     );
     countPaymentAttempt(paymentMetrics, attempt);
+    if (attempt.result.kind === 'declined' && !attempt.replayed) {
+      await cardTesting.recordDecline(endUser);
+    }
     return attemptReply(attempt);
   },
 );
