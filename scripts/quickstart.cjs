@@ -189,6 +189,8 @@ async function main() {
         [
           ['node', ['scripts/check-packages.cjs']],
           ['node', ['scripts/example-test.cjs']],
+          // RELIABILITY.md F3: no live Stripe key, webhook secret or private key in the repo or dist/.
+          ['node', ['scripts/secret-scan.cjs']],
         ],
       );
     case 'battery':
