@@ -28,10 +28,11 @@ export interface RecoveryDeps extends FlowDeps {
 
 /**
  * One pass of payment recovery (`pay recover`, the worker's loop), in three steps:
- * 1. resumes every payment idempotency key left without a response, free or stale, younger than 24 h,
- *    from its recovery point (the client may be gone; its retry will then get the stored answer);
- * 2. asks Stripe about every payment still `pending`, `requires_action` or `processing` for longer than
+ * 1. asks Stripe about every payment still `pending`, `requires_action` or `processing` for longer than
  *    the lock timeout, and records what Stripe says (see {@link resolveInFlight});
+ * 2. resumes every payment idempotency key left without a response, free or stale, younger than 24 h,
+ *    from its recovery point (the client may be gone; its retry will then get the stored answer): a
+ *    key whose payment step 1 settled is finished with that outcome;
  * 3. deletes idempotency keys older than 24 h.
  * A failure on one object is counted in `failures` and never stops the pass.
  */
@@ -47,14 +48,6 @@ export async function recoverPayments(
     failures.push({ id, error: String(described.message) });
   };
 
-  const keysResumed = await resumeStaleKeys(
-    deps.store,
-    { now, lockTimeoutMs: deps.lockTimeoutMs, resourceIdPrefix: `${ID_PREFIXES.payment}_`, batch: BATCH },
-    async (key) => {
-      await flow.run(key, RECOVERY);
-    },
-    fail,
-  );
   const staleBefore = new Date(now.getTime() - deps.lockTimeoutMs);
 
   let paymentsResolved = 0;
@@ -79,6 +72,17 @@ export async function recoverPayments(
       break;
     }
   }
+
+  // After Stripe was asked: a key whose payment that just settled is finished from the recorded outcome
+  // in this same pass, instead of repeating a call whose stored answer (a 500) can never change.
+  const keysResumed = await resumeStaleKeys(
+    deps.store,
+    { now, lockTimeoutMs: deps.lockTimeoutMs, resourceIdPrefix: `${ID_PREFIXES.payment}_`, batch: BATCH },
+    async (key) => {
+      await flow.run(key, RECOVERY);
+    },
+    fail,
+  );
 
   const keysReaped = await deps.store.repos.idempotencyKeys.deleteCreatedBefore(
     new Date(now.getTime() - IDEMPOTENCY_KEY_TTL_MS),

@@ -90,9 +90,10 @@ export class RefundFlow {
   /**
    * Phase 2: a refund not yet at Stripe is created there (the same key on every attempt); past
    * Stripe's key window it is looked up instead, and one Stripe does not hold is abandoned. A refund
-   * Stripe knows (or that no longer waits to be sent) is answered from its row.
+   * Stripe knows (or that no longer waits to be sent) is answered from its row. `now` decides the
+   * window: recovery passes the time of its pass, as it does for payments.
    */
-  async ask(refund: Refund): Promise<RefundObservation> {
+  async ask(refund: Refund, now: Date = this.deps.clock.now()): Promise<RefundObservation> {
     if (refund.status !== 'pending' || refund.stripeRefundId !== null) {
       return { kind: 'none' };
     }
@@ -101,7 +102,7 @@ export class RefundFlow {
     if (intentId === null) {
       throw new InternalError(`Refund ${refund.id} is of a payment without a PaymentIntent.`);
     }
-    if (pastRefundKeyWindow(refund, this.deps.clock.now())) {
+    if (pastRefundKeyWindow(refund, now)) {
       // A create re-sent now could make a second refund: ask Stripe whether the first one exists.
       const found = await this.call('find_refund', () =>
         this.deps.gateway.findRefundByRefundId({ refundId: refund.id, stripePaymentIntentId: intentId }),

@@ -19,12 +19,13 @@ export interface RefundRecoveryDeps extends RefundFlowDeps {
 
 /**
  * One pass of refund recovery, in two steps (a failure on one object is counted, never stops the pass):
- * 1. resumes every refund idempotency key left without a response, free or stale, younger than 24 h
- *    (the client may be gone; its retry then gets the stored answer);
- * 2. brings every refund pay made that is still `pending` without word for longer than the lock timeout
+ * 1. brings every refund pay made that is still `pending` without word for longer than the lock timeout
  *    in line with Stripe: one Stripe holds (its id is recorded) is retrieved; one never answered for is
  *    created again with the same key inside Stripe's 24 h window, and looked up after it — a refund
- *    Stripe does not hold by then is `canceled` (nothing was refunded; its amount is refundable again).
+ *    Stripe does not hold by then is `canceled` (nothing was refunded; its amount is refundable again);
+ * 2. resumes every refund idempotency key left without a response, free or stale, younger than 24 h
+ *    (the client may be gone; its retry then gets the stored answer): a key whose refund step 1
+ *    settled is finished with that outcome.
  * Deleting expired keys is left to the payment recovery pass, which deletes every kind.
  */
 export async function recoverRefunds(
@@ -39,14 +40,6 @@ export async function recoverRefunds(
     failures.push({ id, error: String(described.message) });
   };
 
-  const keysResumed = await resumeStaleKeys(
-    deps.store,
-    { now, lockTimeoutMs: deps.lockTimeoutMs, resourceIdPrefix: `${ID_PREFIXES.refund}_`, batch: BATCH },
-    async (key) => {
-      await flow.run(key, RECOVERY);
-    },
-    fail,
-  );
   const staleBefore = new Date(now.getTime() - deps.lockTimeoutMs);
 
   let refundsResolved = 0;
@@ -59,7 +52,7 @@ export async function recoverRefunds(
     });
     for (const refund of refunds) {
       try {
-        if (await resolveInFlightRefund(deps, flow, refund)) {
+        if (await resolveInFlightRefund(deps, flow, refund, now)) {
           refundsResolved += 1;
         }
       } catch (error) {
@@ -71,6 +64,16 @@ export async function recoverRefunds(
       break;
     }
   }
+
+  // After Stripe was asked, as for payments: a key whose refund just settled is finished in this pass.
+  const keysResumed = await resumeStaleKeys(
+    deps.store,
+    { now, lockTimeoutMs: deps.lockTimeoutMs, resourceIdPrefix: `${ID_PREFIXES.refund}_`, batch: BATCH },
+    async (key) => {
+      await flow.run(key, RECOVERY);
+    },
+    fail,
+  );
   return { keysResumed, refundsResolved, failures };
 }
 
@@ -83,11 +86,12 @@ async function resolveInFlightRefund(
   deps: RefundRecoveryDeps,
   flow: RefundFlow,
   refund: Refund,
+  now: Date,
 ): Promise<boolean> {
   const stripeRefundId = refund.stripeRefundId;
   let observation: RefundObservation;
   if (stripeRefundId === null) {
-    observation = await flow.ask(refund);
+    observation = await flow.ask(refund, now);
   } else {
     const stripe = await observed('retrieve_refund', deps.observeGatewayCall, () =>
       deps.gateway.retrieveRefund(stripeRefundId),
