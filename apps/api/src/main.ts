@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { isPayError, type Logger, type PlanId } from '@pay/core';
 import {
   createLogger,
@@ -23,6 +23,8 @@ import {
 
 // In-flight requests get this long to finish after SIGTERM before their connections are cut.
 const DRAIN_TIMEOUT_MS = 10_000;
+// While stopping, how often connections that have fallen idle are closed.
+const IDLE_SWEEP_MS = 50;
 
 /** The one human line of the start banner: where pay listens, on what data, with which Stripe. */
 export function bannerLine(pay: Pay, sandboxUrl: string | undefined): string {
@@ -59,19 +61,60 @@ function listen(app: ReturnType<typeof createApp>, port: number): Promise<Server
   });
 }
 
-function closeServer(server: Server): Promise<void> {
+/**
+ * Makes stopping the server stop keep-alive connections too. server.close() only stops the listener: a
+ * client on a kept-alive connection could go on sending requests on it until the drain timeout. Once
+ * stopping, every answer not yet begun says `Connection: close`, and connections are closed as soon as
+ * they fall idle, so each open connection carries at most the request it already had; the client's
+ * next request meets the closed listener and is refused (it retries later, with its key).
+ */
+function closingKeepAlive(server: Server): { stop(): void } {
+  let stopping = false;
+  const open = new Set<ServerResponse>();
+  // Prepended so it runs before Express can write the headers.
+  server.prependListener('request', (_req: IncomingMessage, res: ServerResponse) => {
+    if (stopping) {
+      res.setHeader('connection', 'close');
+      return;
+    }
+    open.add(res);
+    res.once('close', () => open.delete(res));
+  });
+  return {
+    stop() {
+      stopping = true;
+      for (const res of open) {
+        if (!res.headersSent) {
+          res.setHeader('connection', 'close');
+        }
+      }
+      // An answer that had begun keeps its connection alive: close it once the answer has gone.
+      const sweep = setInterval(() => server.closeIdleConnections(), IDLE_SWEEP_MS).unref();
+      server.once('close', () => clearInterval(sweep));
+    },
+  };
+}
+
+function closeServer(server: Server, keepAlive: { stop(): void }): Promise<void> {
   return new Promise((resolve, reject) => {
     server.close((error) => (error === undefined ? resolve() : reject(error)));
+    keepAlive.stop();
     // Keep-alive connections with no request in flight would hold close() open until they time out.
     server.closeIdleConnections();
     setTimeout(() => server.closeAllConnections(), DRAIN_TIMEOUT_MS).unref();
   });
 }
 
-async function shutdown(signal: string, server: Server, pay: Pay, logger: Logger): Promise<void> {
+async function shutdown(
+  signal: string,
+  server: Server,
+  keepAlive: { stop(): void },
+  pay: Pay,
+  logger: Logger,
+): Promise<void> {
   logger.info('pay stopping', { signal });
   try {
-    await closeServer(server);
+    await closeServer(server, keepAlive);
   } finally {
     await pay.close();
   }
@@ -102,6 +145,7 @@ export async function main(): Promise<void> {
   }
   // Before anything says pay started: a supervisor that reads the banner and signals at once must
   // find the handlers installed, or the default action would kill the process mid-start.
+  const keepAlive = closingKeepAlive(server);
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals): void => {
     if (stopping) {
@@ -109,7 +153,7 @@ export async function main(): Promise<void> {
       process.exit(1);
     }
     stopping = true;
-    shutdown(signal, server, pay, logger).then(
+    shutdown(signal, server, keepAlive, pay, logger).then(
       () => {
         process.exitCode = 0;
         // Every handle should be closed by now; exit anyway if a library left a timer running.

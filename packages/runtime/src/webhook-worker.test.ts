@@ -18,6 +18,7 @@ function host(steps: (() => Promise<WebhookBatchReport>)[]) {
   const closeHooks: (() => Promise<void>)[] = [];
   const passTimes: number[] = [];
   const limits: (number | undefined)[] = [];
+  const signals: (AbortSignal | undefined)[] = [];
   let inFlight = 0;
   let maxInFlight = 0;
   const logger: Logger = {
@@ -36,6 +37,7 @@ function host(steps: (() => Promise<WebhookBatchReport>)[]) {
           const step = steps[passTimes.length] ?? (() => Promise.resolve(NOTHING));
           passTimes.push(Date.now());
           limits.push(options?.limit);
+          signals.push(options?.signal);
           inFlight += 1;
           maxInFlight = Math.max(maxInFlight, inFlight);
           try {
@@ -47,7 +49,15 @@ function host(steps: (() => Promise<WebhookBatchReport>)[]) {
       },
     },
   };
-  return { pay, lines, closeHooks, limits, passes: () => passTimes.length, maxInFlight: () => maxInFlight };
+  return {
+    pay,
+    lines,
+    closeHooks,
+    limits,
+    signals,
+    passes: () => passTimes.length,
+    maxInFlight: () => maxInFlight,
+  };
 }
 
 /** Resolves once `predicate` holds; a hang guard, never a timing assertion. */
@@ -144,6 +154,18 @@ describe('startWebhookWorker', () => {
     await new Promise((resolve) => setTimeout(resolve, 20));
     // The pass found work, yet no further pass started once stopping began.
     expect(h.passes()).toBe(1);
+  });
+
+  it('tells the pass in flight to stop claiming events when it is stopped, so a SIGTERM waits for one event, not a batch', async () => {
+    const slow = deferred<WebhookBatchReport>();
+    const h = host([() => slow.promise]);
+    const worker = startWebhookWorker(h.pay, { idleMs: 1 });
+    await until(() => h.passes() === 1);
+    expect(h.signals[0]?.aborted).toBe(false);
+    const stopping = worker.stop();
+    expect(h.signals[0]?.aborted).toBe(true);
+    slow.resolve({ ...NOTHING, processed: 1 });
+    await stopping;
   });
 
   it('keeps no process alive: its timer is unref’d', async () => {

@@ -23,7 +23,10 @@ export type WebhookWorker = BackgroundLoop;
 export type WebhookWorkerHost = Pick<Pay, 'logger' | 'onClose'> & {
   readonly services: {
     readonly webhooks: {
-      processDue(options?: { readonly limit?: number }): Promise<WebhookBatchReport>;
+      processDue(options?: {
+        readonly limit?: number;
+        readonly signal?: AbortSignal;
+      }): Promise<WebhookBatchReport>;
     };
   };
 };
@@ -49,9 +52,10 @@ export function startWebhookWorker(
   const idleMs = options.idleMs ?? DEFAULT_WEBHOOK_IDLE_MS;
   const batchSize = options.batchSize ?? DEFAULT_WEBHOOK_BATCH;
   const logger = pay.logger.child({ component: 'webhook-worker' });
-  return startBackgroundLoop(pay, async () => {
+  return startBackgroundLoop(pay, async (signal) => {
     try {
-      const report = await pay.services.webhooks.processDue({ limit: batchSize });
+      // Stopping (SIGTERM) ends the pass after the event in hand: the rest stay unclaimed for others.
+      const report = await pay.services.webhooks.processDue({ limit: batchSize, signal });
       logPass(logger, report);
       // A busy inbox is drained without pause; setTimeout(0) still lets I/O and stop() in between.
       return handledCount(report) > 0 ? 0 : idleMs;

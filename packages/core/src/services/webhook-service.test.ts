@@ -248,6 +248,28 @@ describe('WebhookService.processDue: PaymentIntent events', () => {
     expect(h.memory.tables.paymentEvents).toHaveLength(rows);
     expect(h.payment(payment.id).status).toBe('succeeded');
   });
+
+  it('a worker told to stop finishes the event it holds, claims no other, and leaves the rest due for the next', async () => {
+    const h = await webhookHarness();
+    const first = await h.pay('pm_card_threeDSecure2Required');
+    const second = await h.pay('pm_card_threeDSecure2Required');
+    for (const { intentId } of [first, second]) {
+      h.stripe.completeThreeDSecure(intentId, true);
+      await h.deliver(h.stripe.intentEvent('payment_intent.succeeded', intentId));
+    }
+    const stop = new AbortController();
+    // Aborted once the first event is claimed: the pass ends after it.
+    const pass = h.webhooks.processDue({ signal: stop.signal });
+    stop.abort();
+    expect(await pass).toEqual({ processed: 1, ignored: 0, failed: 0, dead: 0 });
+    expect(h.memory.tables.webhookEvents.map((e) => e.status).sort()).toEqual(['pending', 'processed']);
+
+    expect(await h.webhooks.processDue()).toEqual({ processed: 1, ignored: 0, failed: 0, dead: 0 });
+    expect([h.payment(first.payment.id).status, h.payment(second.payment.id).status]).toEqual([
+      'succeeded',
+      'succeeded',
+    ]);
+  });
 });
 
 describe('WebhookService: failures, dead events and replay', () => {

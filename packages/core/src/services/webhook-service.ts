@@ -159,12 +159,15 @@ export class WebhookService {
 
   /**
    * Claims due events one at a time (FOR UPDATE SKIP LOCKED), each applied and marked in its own
-   * transaction; stops when none is due or after `limit`.
+   * transaction; stops when none is due, after `limit`, or once `signal` is aborted (a worker shutting
+   * down finishes the event it holds and claims no other, leaving the rest to the other workers).
    */
-  async processDue(options: { readonly limit?: number } = {}): Promise<WebhookBatchReport> {
+  async processDue(
+    options: { readonly limit?: number; readonly signal?: AbortSignal } = {},
+  ): Promise<WebhookBatchReport> {
     const report = { processed: 0, ignored: 0, failed: 0, dead: 0 };
     const limit = options.limit ?? Number.POSITIVE_INFINITY;
-    for (let n = 0; n < limit; n++) {
+    for (let n = 0; n < limit && options.signal?.aborted !== true; n++) {
       const outcome = await this.processOne();
       if (outcome === null) {
         break;
