@@ -16,8 +16,8 @@ import { listSandboxEvents, newWebhookSecret } from './support/webhooks.js';
  * successful charge per succeeded payment and never more refunded than captured.
  */
 
-// 20 rounds take about 3.5 min on the shared CI machine: CI runs 12, NIGHTLY=1 the full 20 and more.
-const ROUNDS = NIGHTLY ? 30 : 12;
+// RELIABILITY.md asks for 20 rounds (about 3.5 min on the shared 2-core machine); NIGHTLY=1 runs 50.
+const ROUNDS = NIGHTLY ? 50 : 20;
 const FLOWS = 50;
 /** The kill comes this long after the flows start, drawn uniformly: from the first phases to the tail. */
 const KILL_WINDOW_MS: readonly [number, number] = [20, 1_200];
