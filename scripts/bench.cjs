@@ -6,14 +6,18 @@
  *
  * A benchmark is an entry of BENCHMARKS: a name and a function that runs it and returns its result in
  * the shape of apps/api/bench/summary.cjs (settings, figures, levels with runs and summary, extra).
- * Later benchmarks (pgbench ceilings) are new entries.
+ * The first, postgres/ceiling, measures what the same PostgreSQL does with pgbench; after the tables,
+ * issue 9's targets are printed as one block (pay's figures as a share of that ceiling, and the absolute
+ * bounds), each "met", "not met" or n/a, and kept in report.json under `targets`.
  *
- * Figures are reported, never judged: the exit code is non-zero only when a benchmark could not run
- * (the report is written anyway, with the error in its place).
+ * Figures are reported, never enforced: the exit code is non-zero only when a benchmark could not run
+ * (the report is written anyway, with the error in its place), never because a target was not met.
  *
- * Usage: node scripts/bench.cjs [--skip-build] [--only <name>[,<name>…]] [--out <dir>]
+ * Usage: node scripts/bench.cjs [--quick] [--skip-build] [--only <name>[,<name>…]] [--out <dir>] [--list]
  * Environment: BENCH_DURATION_S (seconds per run and level, default 6), BENCH_RUNS (default 3),
- * BENCH_CONCURRENCY (default "1,16,64"), passed on to every benchmark.
+ * BENCH_CONCURRENCY (default "1,16,64"), passed on to every benchmark, as is every other BENCH_* variable.
+ * `--quick` runs everything at a tiny size (QUICK_DEFAULTS) to prove it still runs; `--list` prints the
+ * benchmarks' names as JSON and exits.
  */
 'use strict';
 
@@ -25,16 +29,25 @@ const { parseArgs } = require('node:util');
 
 const ROOT = path.resolve(__dirname, '..');
 const { summariseLevels, renderResultTable } = require(path.join(ROOT, 'apps/api/bench/summary.cjs'));
+const { judgeTargets, targetLines } = require(path.join(ROOT, 'apps/api/bench/targets.cjs'));
 
-const DURATION_S = process.env.BENCH_DURATION_S || '6';
-const RUNS = Number(process.env.BENCH_RUNS || 3);
-const CONCURRENCY = process.env.BENCH_CONCURRENCY || '1,16,64';
-if (!(Number(DURATION_S) > 0) || !Number.isInteger(RUNS) || RUNS < 1) {
-  process.stderr.write(
-    '[bench] BENCH_DURATION_S must be a positive number and BENCH_RUNS a positive integer\n',
-  );
-  process.exit(2);
-}
+/**
+ * `--quick`: every benchmark at a tiny size, to prove they still run (CI's smoke run); its figures say
+ * nothing about the machine. A variable set in the environment still wins over these.
+ */
+const QUICK_DEFAULTS = {
+  BENCH_DURATION_S: '1',
+  BENCH_RUNS: '1',
+  BENCH_CONCURRENCY: '1,16',
+  BENCH_WARMUP_S: '0.5',
+  BENCH_WEBHOOK_BACKLOG: '1000',
+  BENCH_WEBHOOK_WORKERS: '2',
+};
+
+/** The run's sizes, set by main() from the environment (and `--quick`) before any benchmark runs. */
+let DURATION_S = '6';
+let RUNS = 3;
+let CONCURRENCY = '1,16,64';
 
 function log(message) {
   process.stderr.write(`[bench] ${message}\n`);
@@ -168,7 +181,24 @@ async function apiWebhooks() {
   }
 }
 
+/** apps/api/bench/ceiling.cjs: pgbench on the same server, BENCH_RUNS runs itself and writes its result. */
+async function postgresCeiling() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pay-bench-'));
+  try {
+    const json = path.join(dir, 'postgres-ceiling.json');
+    await runNode(path.join(ROOT, 'apps/api/bench/ceiling.cjs'), {
+      BENCH_DURATION_S: DURATION_S,
+      BENCH_RUNS: String(RUNS),
+      BENCH_JSON: json,
+    });
+    return readJson(json);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 const BENCHMARKS = [
+  { name: 'postgres/ceiling', run: postgresCeiling },
   { name: 'stripe-sandbox/create-confirm', run: sandboxCreateConfirm },
   { name: 'api/payments', run: apiPayments },
   { name: 'api/webhooks', run: apiWebhooks },
@@ -246,11 +276,30 @@ async function main() {
     // `pnpm bench -- --only x` passes the `--` on.
     args: argv[0] === '--' ? argv.slice(1) : argv,
     options: {
+      quick: { type: 'boolean', default: false },
+      list: { type: 'boolean', default: false },
       'skip-build': { type: 'boolean', default: false },
       only: { type: 'string' },
       out: { type: 'string', default: path.join(ROOT, 'bench-results') },
     },
   });
+  if (values.list) {
+    process.stdout.write(`${JSON.stringify(BENCHMARKS.map((b) => b.name))}\n`);
+    return 0;
+  }
+  if (values.quick) {
+    for (const [name, value] of Object.entries(QUICK_DEFAULTS)) {
+      if (!process.env[name]) {
+        process.env[name] = value;
+      }
+    }
+  }
+  DURATION_S = process.env.BENCH_DURATION_S || '6';
+  RUNS = Number(process.env.BENCH_RUNS || 3);
+  CONCURRENCY = process.env.BENCH_CONCURRENCY || '1,16,64';
+  if (!(Number(DURATION_S) > 0) || !Number.isInteger(RUNS) || RUNS < 1) {
+    throw new Error('BENCH_DURATION_S must be a positive number and BENCH_RUNS a positive integer');
+  }
   const only = values.only === undefined ? null : values.only.split(',');
   const selected = BENCHMARKS.filter((b) => only === null || only.includes(b.name));
   if (selected.length === 0) {
@@ -275,9 +324,11 @@ async function main() {
     }
   }
   const payments = benchmarks.find((b) => b.name === 'api/payments');
+  const targets = judgeTargets(benchmarks);
   const report = {
     schema_version: 1,
     date: started.toISOString(),
+    quick: values.quick,
     duration_s: (Date.now() - started.getTime()) / 1000,
     machine: machineInfo,
     versions: {
@@ -292,6 +343,7 @@ async function main() {
     },
     settings: { duration_s: Number(DURATION_S), runs: RUNS, concurrency: CONCURRENCY.split(',').map(Number) },
     benchmarks,
+    targets,
   };
   const file = path.join(outDir, 'report.json');
   fs.writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
@@ -318,6 +370,10 @@ async function main() {
   if (webhooks?.extra?.drain !== undefined) {
     const { drainLines } = require(path.join(ROOT, 'apps/api/bench/webhooks.cjs'));
     process.stdout.write(`\n${drainLines(webhooks).join('\n')}\n`);
+  }
+  if (targets.some((t) => t.met !== null)) {
+    const caveat = values.quick ? ' (a --quick run: tiny sizes, the judgements mean nothing)' : '';
+    process.stdout.write(`\nTargets${caveat}:\n${targetLines(targets).join('\n')}\n`);
   }
   process.stdout.write(`\nreport: ${path.relative(process.cwd(), file) || file}\n`);
   return benchmarks.some((b) => b.error !== undefined) ? 1 : 0;

@@ -78,4 +78,4 @@ function databaseExists(name) {
   return withAdmin(async (sql) => (await sql`SELECT 1 FROM pg_database WHERE datname = ${name}`).length > 0);
 }
 
-module.exports = { createBenchDatabase, databaseExists };
+module.exports = { createBenchDatabase, databaseExists, loadPostgres };
