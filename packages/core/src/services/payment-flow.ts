@@ -256,6 +256,13 @@ export class PaymentFlow {
       // Under the row lock: recovery abandons a payment with no intent only under the same lock, so
       // either it sees this intent's id or this flow sees the payment it abandoned.
       const current = await tx.payments.lockById(payment.id);
+      if (current !== null && current.stripePaymentIntentId === intentId) {
+        // Another driver of this key (the request whose lock went stale, a retry, recovery) recorded
+        // this very intent first — Stripe answered both from one key. It is the payment's own intent,
+        // never an orphan to cancel: carry on from it.
+        await tx.idempotencyKeys.update(key.id, { recoveryPoint: 'intent_created' });
+        return current;
+      }
       if (current === null || current.status !== 'pending') {
         return null;
       }

@@ -43,11 +43,21 @@ export async function handleChargeRefunded(
   if (charge.amountRefunded <= payment.amountRefunded) {
     return PROCESSED;
   }
+  // Once pay has applied a refund's failure, a higher total may be a snapshot from before it (events
+  // arrive out of order): raising to it would count the failed refund again, and no later event would
+  // lower it. The charge is then read fresh, as refund events read it.
+  const fresh = (await gaveBack(ctx, payment)) ? ctx.fetched.charges.get(charge.stripeChargeId) : charge;
   const intents = intentsNeeded(ctx, payment);
-  if (intents.length > 0) {
-    return fetchFirst({ intents });
+  if (fresh === undefined || intents.length > 0) {
+    return fetchFirst({ intents, charges: fresh === undefined ? [charge.stripeChargeId] : [] });
   }
-  return raiseAmountRefunded(ctx, payment, charge.amountRefunded);
+  return raiseAmountRefunded(ctx, payment, fresh.amountRefunded);
+}
+
+/** True when a refund of `payment` that Stripe had counted failed or was canceled, and pay applied it. */
+async function gaveBack(ctx: HandlerContext, payment: Payment): Promise<boolean> {
+  const refunds = await ctx.tx.refunds.listByPayment(payment.accountId, payment.id);
+  return refunds.some((r) => r.stripeRefundId !== null && (r.status === 'failed' || r.status === 'canceled'));
 }
 
 /**
