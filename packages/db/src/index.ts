@@ -8,3 +8,9 @@ export { connectPostgres, migratePostgres, type ConnectPostgresOptions } from '.
 export { openPglite, migratePglite, type OpenPgliteOptions } from './pglite.js';
 export { MIGRATIONS_FOLDER } from './migrate.js';
 export { isUniqueViolation } from './errors.js';
+export {
+  DatabaseUnavailableError,
+  DATABASE_RETRY_AFTER_SECONDS,
+  isConnectionLoss,
+  isLostSocket,
+} from './connection-loss.js';

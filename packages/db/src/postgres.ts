@@ -34,6 +34,10 @@ const MIGRATION_LOCK_KEY = '7306010946813259053';
 export function connectPostgres(target: PostgresTarget, options: ConnectPostgresOptions = {}): Database {
   const client = openPostgresClient(target, {
     max: options.max ?? 10,
+    // The array types postgres.js would fetch on every new connection are not used (no array columns),
+    // and in 3.4.9 a connection killed during that fetch rejects a promise nobody holds: an unhandled
+    // rejection, which ends the process.
+    fetch_types: false,
     ...(options.onNotice === true ? {} : { onnotice: ignoreNotice }),
     connection: {
       application_name: 'pay',
@@ -41,7 +45,7 @@ export function connectPostgres(target: PostgresTarget, options: ConnectPostgres
     },
   });
   const db = drizzle(client, { casing: 'snake_case' });
-  const { store, assertOutsideTransaction } = createStore(db);
+  const { store, assertOutsideTransaction } = createStore(db, { abandonOnLostSocket: true });
   return withDrizzleHandle(
     {
       driver: 'postgres',

@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { TransactionMisuseError, type Repositories, type Store } from '@pay/core';
+import { isLostSocket, translateConnectionLoss } from './connection-loss.js';
 import { sqlStateOf } from './errors.js';
 import { createRepositories } from './repositories/index.js';
 
@@ -22,6 +23,20 @@ interface TransactionScope {
   open: boolean;
 }
 
+/** How {@link createStore} treats the driver under it. */
+export interface StoreOptions {
+  /**
+   * Abandon a transaction whose connection closed under it instead of rolling it back (postgres.js).
+   * postgres.js 3.4.9 answers a ROLLBACK (or any statement) written to a transaction's connection after
+   * that connection closed with an uncaught TypeError from a timer (`socket.write` on null), which ends
+   * the process, and a statement that reaches the connection after it reconnected would run outside the
+   * transaction (porsager/postgres#1208, #1215, #1216). The server has rolled the transaction back already
+   * when its session ended, so the callback is left pending (nothing else references it, and it is
+   * collected) and `begin()` rejects on its own through the connection's close. Default false (PGlite).
+   */
+  readonly abandonOnLostSocket?: boolean;
+}
+
 /** A {@link Store} plus the guard the driver's own queries (`ping`, `migrationState`) run through. */
 export interface GuardedStore {
   readonly store: Store;
@@ -41,7 +56,7 @@ export interface GuardedStore {
  * chain (AsyncLocalStorage), so other requests running concurrently keep using the root repositories
  * freely; on PGlite they simply wait for the transaction to end, as PGlite serializes everything.
  */
-export function createStore(root: Db): GuardedStore {
+export function createStore(root: Db, options: StoreOptions = {}): GuardedStore {
   const scopes = new AsyncLocalStorage<TransactionScope>();
 
   function assertOutsideTransaction(what: string): void {
@@ -66,20 +81,38 @@ export function createStore(root: Db): GuardedStore {
   };
 
   const store: Store = {
-    repos: createRepositories(rootExecutor),
-    transaction<T>(fn: (tx: Repositories) => Promise<T>): Promise<T> {
+    repos: translatingConnectionLoss(createRepositories(rootExecutor)),
+    async transaction<T>(fn: (tx: Repositories) => Promise<T>): Promise<T> {
       assertOutsideTransaction('store.transaction() (transactions do not nest)');
-      return retryingConflicts(() => runTransaction(fn));
+      try {
+        return await retryingConflicts(() => runTransaction(fn));
+      } catch (error) {
+        throw translateConnectionLoss(error);
+      }
     },
   };
 
   function runTransaction<T>(fn: (tx: Repositories) => Promise<T>): Promise<T> {
-    return root.transaction((tx) => {
-      const executor: Executor = { db: () => tx, atomic: (inner) => inner(tx) };
+    // Set when the transaction ended while its callback still runs (its connection closed under it):
+    // a statement sent after that would reach a dead or, worse, reconnected connection.
+    let ended = false;
+    const running = root.transaction((tx) => {
+      const statementsOn = (): Db => {
+        if (ended) {
+          throw translateConnectionLoss(transactionConnectionClosed());
+        }
+        return tx;
+      };
+      const executor: Executor = { db: statementsOn, atomic: (inner) => inner(statementsOn()) };
       const scope: TransactionScope = { open: true };
       return scopes.run(scope, async () => {
         try {
           return await fn(createRepositories(executor));
+        } catch (error) {
+          if (options.abandonOnLostSocket === true && isLostSocket(error)) {
+            return new Promise<never>(() => {});
+          }
+          throw error;
         } finally {
           // Work the callback started but did not await may outlive the transaction; from then on it
           // is ordinary root traffic again.
@@ -87,9 +120,46 @@ export function createStore(root: Db): GuardedStore {
         }
       });
     });
+    return running.finally(() => {
+      ended = true;
+    });
   }
 
   return { store, assertOutsideTransaction };
+}
+
+/** What a statement sent on a transaction that already ended gets: its connection is gone. */
+function transactionConnectionClosed(): Error {
+  return Object.assign(new Error("The transaction's database connection closed under it."), {
+    code: 'CONNECTION_CLOSED',
+  });
+}
+
+/**
+ * `repos` with every method's rejection passed through {@link translateConnectionLoss}, so a root
+ * statement cut by a lost connection fails as a typed, retryable DatabaseUnavailableError.
+ */
+function translatingConnectionLoss(repos: Repositories): Repositories {
+  const wrapped: Record<string, Record<string, unknown>> = {};
+  for (const [name, repository] of Object.entries(repos) as [string, Record<string, unknown>][]) {
+    const methods: Record<string, unknown> = {};
+    for (const [method, value] of Object.entries(repository)) {
+      methods[method] =
+        typeof value === 'function'
+          ? (...args: unknown[]): unknown => {
+              const result: unknown = Reflect.apply(value, repository, args);
+              return result instanceof Promise
+                ? result.catch((error: unknown) => {
+                    throw translateConnectionLoss(error);
+                  })
+                : result;
+            }
+          : value;
+    }
+    wrapped[name] = methods;
+  }
+  // Same keys, same method signatures: only rejections differ.
+  return wrapped as unknown as Repositories;
 }
 
 /** SQLSTATEs after which running the same transaction again is the server's own advice. */

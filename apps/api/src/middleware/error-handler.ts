@@ -10,6 +10,7 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { z } from 'zod';
 import { INTERNAL_ERROR_MESSAGE, renderPayError } from '../errors/error-body.js';
 import { validationErrorFromZod } from '../errors/from-zod.js';
+import { retryAfterOf } from '../errors/retry-after.js';
 
 /** The last route: anything no route answered is a 404 in the error shape. */
 export const notFound: RequestHandler = (req, _res, next) => {
@@ -71,9 +72,9 @@ export const errorHandler: ErrorRequestHandler = (error: unknown, req, res, next
     next(error);
     return;
   }
-  const retryAfter = payError.context.retryAfterSeconds;
-  if (typeof retryAfter === 'number') {
-    res.setHeader('Retry-After', String(Math.ceil(retryAfter)));
+  const retryAfter = retryAfterOf(payError);
+  if (retryAfter !== undefined) {
+    res.setHeader('Retry-After', retryAfter);
   }
   res.status(status).json(body);
 };

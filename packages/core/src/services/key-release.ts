@@ -27,13 +27,22 @@ export async function releaseKey(
   error: unknown,
   flow: PausedFlow,
 ): Promise<unknown> {
-  try {
-    await deps.store.repos.idempotencyKeys.update(key.id, { lockedAt: null });
-  } catch (releaseError) {
-    deps.logger.error('could not release an idempotency key; it will go stale', {
-      idempotencyKeyId: key.id,
-      error: logFieldsOf(releaseError),
-    });
+  // Twice: after a lost database connection the first statement on a fresh one can still fail with the
+  // old session's error, and a key left locked answers the client's retries 409 until it goes stale.
+  for (let attempt = 1; attempt <= 2; attempt++) {
+    try {
+      await deps.store.repos.idempotencyKeys.update(key.id, { lockedAt: null });
+      break;
+    } catch (releaseError) {
+      if (attempt === 1 && releaseError instanceof DependencyUnavailableError) {
+        continue;
+      }
+      deps.logger.error('could not release an idempotency key; it will go stale', {
+        idempotencyKeyId: key.id,
+        error: logFieldsOf(releaseError),
+      });
+      break;
+    }
   }
   const fields = {
     idempotencyKeyId: key.id,

@@ -24,13 +24,16 @@ export async function viewsOf(repos: Repositories, payments: readonly Payment[])
   }
   return Promise.all(
     payments.map(async (payment) => {
-      const customer = await customers.get(payment.customerId);
+      // Both awaited together: awaiting the card only after the customer would leave its rejection
+      // unhandled when both reads fail (a lost database connection), which ends the process.
+      const [customer, card] = await Promise.all([
+        customers.get(payment.customerId),
+        payment.paymentMethodId === null ? null : cards.get(payment.paymentMethodId),
+      ]);
       if (customer === null || customer === undefined) {
         throw new InternalError(`Payment ${payment.id} names a customer that does not exist.`);
       }
-      const card =
-        payment.paymentMethodId === null ? null : ((await cards.get(payment.paymentMethodId)) ?? null);
-      return viewOf(payment, customer.userId, card);
+      return viewOf(payment, customer.userId, card ?? null);
     }),
   );
 }

@@ -1,5 +1,10 @@
 import { webhookHarness, type WebhookHarness } from '../../test/memory/webhook-harness.js';
-import { NotFoundError, UnknownGatewayStateError, ValidationError } from '../errors.js';
+import {
+  DependencyUnavailableError,
+  NotFoundError,
+  UnknownGatewayStateError,
+  ValidationError,
+} from '../errors.js';
 import type { GatewayIntent } from '../ports/gateway.js';
 
 /*
@@ -390,6 +395,48 @@ describe('WebhookService: failures, dead events and replay', () => {
       (e) => e.paymentId === payment.id && e.toStatus === 'succeeded',
     );
     expect(moves).toHaveLength(1);
+  });
+
+  it('a database outage while applying is not counted against the event: it stays due with its attempts, and applies once the database is back', async () => {
+    const h = await webhookHarness();
+    const { payment, intentId } = await h.pay('pm_card_threeDSecure2Required');
+    h.stripe.completeThreeDSecure(intentId, true);
+    const delivery = h.stripe.intentEvent('payment_intent.succeeded', intentId);
+    await h.deliver(delivery);
+    const lost = new DependencyUnavailableError('The database connection was lost; retry the request.');
+    const down = h.worker({
+      store: {
+        repos: h.store.repos,
+        // The connection dies after the handler's writes, before the commit, in each transaction that
+        // claimed and applied an event: it rolls back. Any other (recording a failure) would get through.
+        transaction: (fn) =>
+          h.store.transaction(async (tx) => {
+            let claimed = false;
+            const value = await fn({
+              ...tx,
+              webhookEvents: {
+                ...tx.webhookEvents,
+                claimDue: (...args) => {
+                  claimed = true;
+                  return tx.webhookEvents.claimDue(...args);
+                },
+              },
+            });
+            if (claimed) {
+              throw lost;
+            }
+            return value;
+          }),
+      },
+    });
+    for (let outage = 0; outage < 10; outage++) {
+      await expect(down.processDue()).rejects.toBe(lost);
+    }
+    expect(eventRow(h, delivery.stripeEventId)).toMatchObject({ status: 'pending', attempts: 0 });
+    expect(h.payment(payment.id).status).toBe('requires_action');
+
+    expect(await h.worker().processDue()).toMatchObject({ processed: 1 });
+    expect(h.payment(payment.id).status).toBe('succeeded');
   });
 
   it('stops after `limit` events', async () => {

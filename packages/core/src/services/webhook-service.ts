@@ -1,5 +1,10 @@
 import type { WebhookEvent } from '../domain/entities.js';
-import { NotFoundError } from '../errors.js';
+import {
+  DependencyUnavailableError,
+  GatewayRateLimitedError,
+  GatewayUnavailableError,
+  NotFoundError,
+} from '../errors.js';
 import { parseId } from '../ids.js';
 import type { Clock } from '../ports/clock.js';
 import { noFaults, type FaultPoints } from '../ports/faults.js';
@@ -265,6 +270,11 @@ export class WebhookService {
       if (claimed.event === undefined) {
         throw error; // the claim itself failed: the store is down, and the worker's loop backs off
       }
+      if (isStoreOutage(error)) {
+        // Not the event's fault: its transaction rolled back, so it is due again as it was, and counting
+        // the attempt would send every event to `dead` during a long enough database outage.
+        throw error;
+      }
       return this.recordFailure(claimed.event, error);
     }
     if (step.kind === 'gone') {
@@ -364,4 +374,16 @@ export class WebhookService {
 
 function secondsBetween(from: Date, to: Date): number {
   return (to.getTime() - from.getTime()) / 1000;
+}
+
+/**
+ * A database that did not answer (a lost connection, a pool that cannot connect): every dependency error
+ * but the gateway's, whose outages and rate limits are retried per event with its backoff.
+ */
+function isStoreOutage(error: unknown): boolean {
+  return (
+    error instanceof DependencyUnavailableError &&
+    !(error instanceof GatewayUnavailableError) &&
+    !(error instanceof GatewayRateLimitedError)
+  );
 }
