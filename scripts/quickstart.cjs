@@ -191,6 +191,8 @@ async function main() {
           ['node', ['scripts/example-test.cjs']],
           // RELIABILITY.md F3: no live Stripe key, webhook secret or private key in the repo or dist/.
           ['node', ['scripts/secret-scan.cjs']],
+          // The committed API reports (packages/*/etc/*.api.md) match what the libraries export.
+          ['node', ['scripts/api-report.cjs']],
         ],
       );
     case 'battery':

@@ -23,26 +23,42 @@ export const ID_PREFIXES = {
   dispute: 'dspt',
 } as const;
 
+/** The kinds of object pay gives ids to, each with its prefix in {@link ID_PREFIXES}. */
 export type IdKind = keyof typeof ID_PREFIXES;
 
 declare const idBrand: unique symbol;
 /** A prefixed id of one kind of object; the brand keeps a refund id from being passed as a payment id. */
 export type Id<K extends IdKind> = string & { readonly [idBrand]: K };
 
+/** An account (tenant): `acc_…`. */
 export type AccountId = Id<'account'>;
+/** An API key: `key_…` (never its secret). */
 export type ApiKeyId = Id<'apiKey'>;
+/** pay's customer of one end user in one account. */
 export type CustomerId = Id<'customer'>;
+/** A card saved for a customer (brand, last4 and expiry only). */
 export type PaymentMethodId = Id<'paymentMethod'>;
+/** A plan: `pln_…`. */
 export type PlanId = Id<'plan'>;
+/** A payment: `pay_…`. */
 export type PaymentId = Id<'payment'>;
+/** A row of a payment's append-only event log. */
 export type PaymentEventId = Id<'paymentEvent'>;
+/** A subscription: `subs_…`. */
 export type SubscriptionId = Id<'subscription'>;
+/** A row of a subscription's append-only event log. */
 export type SubscriptionEventId = Id<'subscriptionEvent'>;
+/** A refund: `rfnd_…`. */
 export type RefundId = Id<'refund'>;
+/** A row of a refund's append-only event log. */
 export type RefundEventId = Id<'refundEvent'>;
+/** pay's row of a Stripe event in the webhook inbox: `whevt_…` (not Stripe's `evt_…`). */
 export type WebhookEventId = Id<'webhookEvent'>;
+/** A stored idempotency key of one account. */
 export type IdempotencyKeyId = Id<'idempotencyKey'>;
+/** A row of the append-only audit log. */
 export type AuditEntryId = Id<'auditEntry'>;
+/** A dispute (chargeback or inquiry) pay recorded from Stripe. */
 export type DisputeId = Id<'dispute'>;
 
 // Crockford's base32 in lowercase: no i, l, o or u, so ids read aloud and copied by hand survive.

@@ -60,6 +60,7 @@ export const CURRENCY_MINOR_UNITS = {
   zar: 2,
 } as const satisfies Record<string, 0 | 2 | 3>;
 
+/** A lowercase ISO-4217 code pay accepts (a key of {@link CURRENCY_MINOR_UNITS}). */
 export type Currency = keyof typeof CURRENCY_MINOR_UNITS;
 
 /** Every currency code pay accepts. */
@@ -70,14 +71,18 @@ export const MAX_AMOUNT = 99_999_999;
 
 /** An amount of money: an integer count of the currency's minor units. Never a float. */
 export interface Money {
+  /** A safe integer of minor units (cents for usd, yen for jpy, thousandths for kwd). */
   readonly amount: number;
+  /** The currency the amount is counted in; amounts of two currencies never combine. */
   readonly currency: Currency;
 }
 
+/** True for a code pay accepts, narrowing a string from outside to {@link Currency}. */
 export function isCurrency(value: string): value is Currency {
   return Object.prototype.hasOwnProperty.call(CURRENCY_MINOR_UNITS, value);
 }
 
+/** How many decimal places the currency's minor unit has (0 for jpy, 2 for usd, 3 for kwd). */
 export function minorUnits(currency: Currency): 0 | 2 | 3 {
   return CURRENCY_MINOR_UNITS[currency];
 }

@@ -7,7 +7,7 @@ function daysInMonth(year: number, monthIndex: number): number {
 /**
  * `date` moved forward by `count` plan intervals, in UTC, keeping the time of day. A day the target
  * month lacks is clamped to its last day, as Stripe bills: Jan 31 + 1 month is Feb 28 (29 in a leap
- * year), and Feb 29 + 1 year is Feb 28. Counting from a fixed anchor (`count` > 1) instead of chaining
+ * year), and Feb 29 + 1 year is Feb 28. Counting from a fixed anchor (`count` \> 1) instead of chaining
  * single steps keeps a period from drifting: Jan 31 + 2 months is Mar 31, not Mar 28.
  */
 export function addInterval(date: Date, interval: PlanInterval, count = 1): Date {

@@ -39,14 +39,18 @@ export const REFUND_TRANSITIONS: Readonly<Record<RefundStatus, readonly RefundSt
   canceled: [],
 });
 
-const MACHINES = {
+/** Every state machine's transition table by machine name, as {@link canTransition} reads them. */
+export const STATE_MACHINES = {
   payment: PAYMENT_TRANSITIONS,
   subscription: SUBSCRIPTION_TRANSITIONS,
   refund: REFUND_TRANSITIONS,
 } as const;
 
-export type StateMachineName = keyof typeof MACHINES;
-type StatusOf<M extends StateMachineName> = keyof (typeof MACHINES)[M] & string;
+/** The machines {@link canTransition} and {@link assertTransition} know: `payment`, `subscription`, `refund`. */
+export type StateMachineName = keyof typeof STATE_MACHINES;
+
+/** The statuses of one machine: `StatusOf<'payment'>` is {@link PaymentStatus}. */
+export type StatusOf<M extends StateMachineName> = keyof (typeof STATE_MACHINES)[M] & string;
 
 /** True when the `machine`'s table allows `from → to`. */
 export function canTransition<M extends StateMachineName>(
@@ -54,7 +58,7 @@ export function canTransition<M extends StateMachineName>(
   from: StatusOf<M>,
   to: StatusOf<M>,
 ): boolean {
-  const table = MACHINES[machine] as Readonly<Record<string, readonly string[]>>;
+  const table = STATE_MACHINES[machine] as Readonly<Record<string, readonly string[]>>;
   return table[from]?.includes(to) ?? false;
 }
 
@@ -73,6 +77,6 @@ export function assertTransition<M extends StateMachineName>(
 
 /** True for statuses with no way out. */
 export function isFinal<M extends StateMachineName>(machine: M, status: StatusOf<M>): boolean {
-  const table = MACHINES[machine] as Readonly<Record<string, readonly string[]>>;
+  const table = STATE_MACHINES[machine] as Readonly<Record<string, readonly string[]>>;
   return (table[status]?.length ?? 0) === 0;
 }

@@ -1,5 +1,6 @@
 /** The time source. Services never call `new Date()` themselves, so tests can move time. */
 export interface Clock {
+  /** The current instant: every timestamp and deadline the services write comes from here. */
   now(): Date;
 }
 

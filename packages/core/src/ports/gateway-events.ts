@@ -12,15 +12,24 @@ import type { Page } from './page.js';
 
 /** A charge as pay needs it: what was captured and how much of it went back. */
 export interface GatewayCharge {
+  /** Stripe's id of the charge (`ch_…`). */
   readonly stripeChargeId: string;
+  /**
+   * The intent the charge belongs to (`pi_…`), how pay finds its payment; null for a charge made without one
+   * (not pay's).
+   */
   readonly stripePaymentIntentId: string | null;
   /** Minor units asked. */
   readonly amount: number;
+  /** Minor units captured: what may be refunded at most. */
   readonly amountCaptured: number;
   /** Minor units refunded so far: Stripe's running total, set from the object, never added up by pay. */
   readonly amountRefunded: number;
+  /** The currency of every amount of the charge. */
   readonly currency: Currency;
+  /** Stripe's status of the charge, which has its own words, not a {@link PaymentStatus}. */
   readonly status: 'succeeded' | 'pending' | 'failed';
+  /** When Stripe created the charge. */
   readonly created: Date;
 }
 
@@ -29,11 +38,17 @@ export type GatewayRefundStatus = Extract<RefundStatus, 'pending' | 'succeeded' 
 
 /** A refund at Stripe, made through pay or in Stripe's dashboard. */
 export interface GatewayRefund {
+  /** Stripe's id of the refund (`re_…`). */
   readonly stripeRefundId: string;
+  /** The intent refunded (`pi_…`), how pay finds the payment; null when Stripe does not say. */
   readonly stripePaymentIntentId: string | null;
+  /** The charge refunded (`ch_…`), when Stripe says. */
   readonly stripeChargeId: string | null;
+  /** Minor units given back by this refund alone. */
   readonly amount: number;
+  /** The currency of `amount`: the payment's. */
   readonly currency: Currency;
+  /** Stripe's status, translated into pay's words. */
   readonly status: GatewayRefundStatus;
   /** Stripe's reason (`requested_by_customer`, `duplicate`, `fraudulent`), null when none was given. */
   readonly reason: string | null;
@@ -41,22 +56,32 @@ export interface GatewayRefund {
   readonly failureReason: string | null;
   /** pay's refund id from the refund's metadata; null for a refund pay did not make. */
   readonly refundId: RefundId | null;
+  /** When Stripe created the refund. */
   readonly created: Date;
 }
 
 /** Stripe's dispute statuses: pay keeps a dispute's status in Stripe's own words (DISPUTE_STATUSES). */
 export const GATEWAY_DISPUTE_STATUSES: readonly DisputeStatus[] = DISPUTE_STATUSES;
+/** A dispute status as Stripe reports it: the same words as {@link DisputeStatus}. */
 export type GatewayDisputeStatus = DisputeStatus;
 
 /** A dispute (chargeback) opened by the card holder's bank on a charge. */
 export interface GatewayDispute {
+  /** Stripe's id of the dispute (`dp_…`). */
   readonly stripeDisputeId: string;
+  /** The charge disputed (`ch_…`). */
   readonly stripeChargeId: string;
+  /** The intent of the charge (`pi_…`), how pay finds the payment; null when Stripe does not say. */
   readonly stripePaymentIntentId: string | null;
+  /** Minor units disputed. */
   readonly amount: number;
+  /** The currency of `amount`. */
   readonly currency: Currency;
+  /** Stripe's reason (`fraudulent`, `product_not_received`, …), kept as Stripe says it. */
   readonly reason: string;
+  /** Where the dispute is in Stripe's lifecycle. */
   readonly status: GatewayDisputeStatus;
+  /** When the bank opened the dispute at Stripe. */
   readonly created: Date;
 }
 
@@ -70,10 +95,16 @@ export type GatewayEventObject =
 
 /** One Stripe event, decoded from the bytes Stripe signed. */
 export interface GatewayEvent {
+  /**
+   * Stripe's id of the event (`evt_…`): unique, so one event is stored and applied once however often it
+   * arrives.
+   */
   readonly stripeEventId: string;
   /** Stripe's event type (`payment_intent.succeeded`, `charge.refunded`, …). */
   readonly type: string;
+  /** The Stripe API version the event's object was rendered in; null when Stripe sent none. */
   readonly apiVersion: string | null;
+  /** True for an event of Stripe's live mode, false for test mode. */
   readonly livemode: boolean;
   /** When Stripe created the event: the order of events for one object, within a second at best. */
   readonly created: Date;
@@ -94,8 +125,14 @@ export interface GatewayEvents {
    * `UnknownGatewayStateError`; an event of a type pay does not handle decodes with `object.kind: 'other'`.
    */
   decodeEvent(payload: string): GatewayEvent;
+  /**
+   * The charge as Stripe holds it now: its `amountRefunded` is the total pay records, newer than any
+   * snapshot.
+   */
   retrieveCharge(stripeChargeId: string): Promise<GatewayCharge>;
+  /** The refund as Stripe holds it now (the same call as {@link RefundGateway.retrieveRefund}). */
   retrieveRefund(stripeRefundId: string): Promise<GatewayRefund>;
+  /** The dispute as Stripe holds it now, for when an event's snapshot may be stale. */
   retrieveDispute(stripeDisputeId: string): Promise<GatewayDispute>;
   /**
    * One page of Stripe's events (newest first, as Stripe lists them), for catching up on events a
@@ -122,7 +159,11 @@ export interface ListEventsQuery {
 
 /** An event as Stripe's events API lists it. */
 export interface ListedGatewayEvent {
+  /**
+   * Stripe's id of the event (`evt_…`): the inbox's unique key, so a listed event later delivered is one row.
+   */
   readonly stripeEventId: string;
+  /** When Stripe created the event. */
   readonly created: Date;
   /** The event object as JSON, as Stripe's API returned it (not signed: it came over the authenticated API). */
   readonly payload: string;

@@ -60,13 +60,17 @@ export interface GatewayDecline {
 
 /** A snapshot of a PaymentIntent as the gateway holds it now. */
 export interface GatewayIntent {
+  /** Stripe's id of the intent (`pi_…`), recorded on the payment once created. */
   readonly stripePaymentIntentId: string;
+  /** Stripe's status, already translated into pay's words. */
   readonly status: GatewayIntentStatus;
   /** The amount asked, in minor units. */
   readonly amount: number;
   /** The amount captured so far, in minor units (equals `amount` once `succeeded`). */
   readonly amountReceived: number;
+  /** The currency of `amount` and `amountReceived`. */
   readonly currency: Currency;
+  /** The Stripe customer (`cus_…`) the intent charges; null for an intent made without one. */
   readonly stripeCustomerId: string | null;
   /** Null after a failed attempt: Stripe detaches the card from the intent. */
   readonly stripePaymentMethodId: string | null;
@@ -78,27 +82,37 @@ export interface GatewayIntent {
   readonly redirectUrl: string | null;
   /** The last attempt's failure, when `failed` (and kept by Stripe otherwise too). */
   readonly failure: GatewayDecline | null;
+  /**
+   * When Stripe created the intent (second precision): reconciliation windows and recovery searches use it.
+   */
   readonly created: Date;
 }
 
 /** Creates the Stripe customer for one of pay's customers. */
 export interface CreateGatewayCustomerInput {
+  /** pay's account, written to the customer's metadata so Stripe's dashboard leads back to pay. */
   readonly accountId: AccountId;
+  /** pay's customer (`cust_…`), written to the customer's metadata. */
   readonly customerId: CustomerId;
+  /** The end user's email, set on the Stripe customer when pay knows one; omitted or null for none. */
   readonly email?: string | null;
+  /** `pay:<customerId>:create_customer`: whichever payment asks first, one Stripe customer is made. */
   readonly idempotencyKey: string;
 }
 
 /** The customer at the gateway. */
 export interface GatewayCustomer {
+  /** Stripe's id of the customer (`cus_…`), recorded once on pay's customer. */
   readonly stripeCustomerId: string;
 }
 
 /** Attaches a card to a Stripe customer. */
 export interface AttachPaymentMethodInput {
+  /** The Stripe customer (`cus_…`) the card is attached to, so later intents may charge it. */
   readonly stripeCustomerId: string;
   /** A Stripe PaymentMethod id (`pm_…`) or a test token (`pm_card_visa`), never a card number. */
   readonly paymentMethod: string;
+  /** pay's key for this payment's attach step (`pay:<paymentId>:attach_payment_method`). */
   readonly idempotencyKey: string;
 }
 
@@ -107,10 +121,15 @@ export interface AttachPaymentMethodInput {
  * `stripePaymentMethodId` is the attached PaymentMethod, which differs from the input for a test token.
  */
 export interface GatewayCard {
+  /** The attached PaymentMethod (`pm_…`): what intents charge and pay stores. */
   readonly stripePaymentMethodId: string;
+  /** The card network in Stripe's words: `visa`, `mastercard`, `amex`, … */
   readonly brand: string;
+  /** The last four digits, as a string (leading zeros kept): the only digits pay ever holds. */
   readonly last4: string;
+  /** The expiry month, 1 to 12. */
   readonly expMonth: number;
+  /** The expiry year, four digits. */
   readonly expYear: number;
 }
 
@@ -124,14 +143,22 @@ export type AttachOutcome =
  * id is recorded before money can move). The metadata carries pay's ids only.
  */
 export interface CreateIntentInput {
+  /** pay's payment, written to the intent's metadata: how webhooks, recovery and reconciliation find it. */
   readonly paymentId: PaymentId;
+  /** pay's account, written to the intent's metadata beside the payment id. */
   readonly accountId: AccountId;
   /** Minor units; the caller has validated it with `money()`. */
   readonly amount: number;
+  /** The currency of `amount`: the plan's. */
   readonly currency: Currency;
+  /** The Stripe customer (`cus_…`) the card is attached to. */
   readonly stripeCustomerId: string;
   /** An attached PaymentMethod (`pm_…`), as {@link GatewayCard.stripePaymentMethodId}. */
   readonly stripePaymentMethodId: string;
+  /**
+   * pay's key for this payment's create step (`pay:<paymentId>:create_intent`): a retry returns the same
+   * intent.
+   */
   readonly idempotencyKey: string;
   /**
    * `off_session` for a subscription's first payment: the card is set up for the renewals pay will
@@ -146,7 +173,12 @@ export interface CreateIntentInput {
  * creation, because Stripe accepts them only with a confirmation.
  */
 export interface ConfirmIntentInput {
+  /** The intent to confirm (`pi_…`), as recorded on the payment. */
   readonly stripePaymentIntentId: string;
+  /**
+   * pay's key for this payment's confirm step (`pay:<paymentId>:confirm_intent`): a retry never charges
+   * twice.
+   */
   readonly idempotencyKey: string;
   /** Where 3-D Secure sends the card holder back to. Without it, `requires_action` has no redirect URL. */
   readonly returnUrl?: string;
@@ -167,6 +199,7 @@ export type ConfirmOutcome =
 
 /** Looks an intent up by pay's payment id, for recovery past Stripe's 24 h idempotency window. */
 export interface FindIntentInput {
+  /** pay's payment, matched against the intents' metadata. */
   readonly paymentId: PaymentId;
   /** The payment's Stripe customer: the search runs over that customer's intents. */
   readonly stripeCustomerId: string;
@@ -176,7 +209,9 @@ export interface FindIntentInput {
 
 /** Cancels an intent that has not succeeded. */
 export interface CancelIntentInput {
+  /** The intent to cancel (`pi_…`). */
   readonly stripePaymentIntentId: string;
+  /** pay's deterministic key for the cancel (per payment, or per orphan intent in reconciliation). */
   readonly idempotencyKey: string;
 }
 

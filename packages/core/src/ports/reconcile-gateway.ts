@@ -16,7 +16,9 @@ export interface ListIntentsInput {
  * page (the last intent Stripe listed, which may be one pay skipped), null after the last page.
  */
 export interface GatewayIntentPage {
+  /** The page's intents that name a pay payment in their metadata; may be empty even when more follow. */
   readonly data: readonly GatewayIntent[];
+  /** The cursor for the next page, or null after the last. */
   readonly nextStartingAfter: string | null;
 }
 

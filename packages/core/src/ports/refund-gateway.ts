@@ -7,16 +7,22 @@ export const GATEWAY_REFUND_REASONS = Object.freeze([
   'fraudulent',
   'requested_by_customer',
 ] as const);
+/** One of {@link GATEWAY_REFUND_REASONS}. */
 export type GatewayRefundReason = (typeof GATEWAY_REFUND_REASONS)[number];
 
 /** Gives money back from a payment's PaymentIntent. The metadata carries pay's ids only. */
 export interface CreateGatewayRefundInput {
+  /** pay's refund (`rfnd_…`), written to the Stripe refund's metadata: how webhooks and recovery find it. */
   readonly refundId: RefundId;
+  /** pay's account, written to the metadata beside the refund id. */
   readonly accountId: AccountId;
+  /** pay's payment refunded, written to the metadata. */
   readonly paymentId: PaymentId;
+  /** The payment's intent (`pi_…`): what Stripe refunds. */
   readonly stripePaymentIntentId: string;
-  /** Minor units, > 0, at most what remains refundable (pay checked it under the payment's lock). */
+  /** Minor units, \> 0, at most what remains refundable (pay checked it under the payment's lock). */
   readonly amount: number;
+  /** Stripe's reason, sent only when the operator's free text is one of Stripe's; null sends none. */
   readonly reason: GatewayRefundReason | null;
   /** pay's deterministic key for this refund's create (`pay:<refundId>:create_refund`). */
   readonly idempotencyKey: string;
@@ -24,7 +30,9 @@ export interface CreateGatewayRefundInput {
 
 /** Looks a refund up by pay's refund id, for recovery past Stripe's 24 h idempotency window. */
 export interface FindGatewayRefundInput {
+  /** pay's refund, matched against the refunds' metadata. */
   readonly refundId: RefundId;
+  /** The intent whose refunds are searched (`pi_…`). */
   readonly stripePaymentIntentId: string;
 }
 

@@ -5,33 +5,58 @@ import type { Page, PageRequest } from './page.js';
 
 /* The durable inbox of Stripe's events (DESIGN.md §5): what the webhook route stores and workers claim. */
 
+/**
+ * A Stripe event as the webhook route (or the catch-up) stores it: `pending`, due at once, no attempts yet.
+ */
 export interface NewWebhookEvent {
+  /** Stripe's id of the event (`evt_…`): unique in the inbox, so a redelivery is the same row. */
   stripeEventId: string;
+  /** Stripe's event type (`payment_intent.succeeded`, …), stored even for types pay ignores. */
   type: string;
+  /** The Stripe API version the payload was rendered in; null when Stripe sent none. */
   apiVersion: string | null;
+  /** True for an event of Stripe's live mode. */
   livemode: boolean;
+  /** The id of the object the event is about (`data.object.id`), null when it has none. */
   objectId: string | null;
+  /** The body exactly as received (or as the events API returned it): what the worker decodes. */
   payload: string;
+  /**
+   * True when the body came with a valid `Stripe-Signature`; false for one fetched over Stripe's
+   * authenticated API by the catch-up.
+   */
   signatureVerified: boolean;
+  /** When Stripe created the event: how the oldest pending event and the inbox's lag are found. */
   stripeCreatedAt: Date;
+  /** When pay stored it (the clock's now at the route or the catch-up). */
   receivedAt: Date;
 }
 
+/** The webhook inbox: one row per Stripe event, claimed by workers with row locks so each is applied once. */
 export interface WebhookEventRepository {
   /** Stores the event unless its Stripe id is already there; `inserted` says which. */
   insert(input: NewWebhookEvent): Promise<{ event: WebhookEvent; inserted: boolean }>;
+  /** The stored event with this Stripe id (`evt_…`), in any status; null when the inbox never got it. */
   findByStripeId(stripeEventId: string): Promise<WebhookEvent | null>;
   /**
    * Locks up to `limit` due events (`pending` or `failed`, next attempt ≤ now), oldest first, skipping
    * rows other workers hold. Only meaningful inside a transaction: the locks end with it.
    */
   claimDue(now: Date, limit: number): Promise<WebhookEvent[]>;
+  /**
+   * Marks an applied event `processed` (or `ignored`) at `at`, in the transaction that applied it, so both
+   * commit or neither.
+   */
   markProcessed(id: WebhookEventId, at: Date, status: 'processed' | 'ignored'): Promise<void>;
   /** Records a failed attempt: `failed` with the next attempt time, or `dead` when none remain. */
   markFailed(
     id: WebhookEventId,
     failure: { error: string; nextAttemptAt: Date; dead: boolean },
   ): Promise<void>;
+  /**
+   * How many events are in each status, every status present (0 when none): `pay webhook-status` and the
+   * metrics gauge.
+   */
   countByStatus(): Promise<Record<WebhookEventStatus, number>>;
   /**
    * Locks one event by id for a worker that let it go to fetch from Stripe, if it still waits
@@ -49,7 +74,7 @@ export interface WebhookEventRepository {
    * last error is kept). Null when there is no such event.
    */
   requeue(id: WebhookEventId, now: Date): Promise<WebhookEvent | null>;
-  /** {@link requeue} for every `dead` event; returns how many. */
+  /** {@link WebhookEventRepository.requeue} for every `dead` event; returns how many. */
   requeueDead(now: Date): Promise<number>;
   /** When Stripe created the newest event the inbox holds, whatever its status; null when it is empty. */
   newestStripeCreatedAt(): Promise<Date | null>;

@@ -9,19 +9,30 @@ import { displayPrefix, generateApiKeySecret, hashApiKeySecret } from './api-key
 
 /** Who asks: recorded in the audit log with every change this service makes. */
 export interface Actor {
+  /** What kind of actor: an API key, an operator at the CLI, or pay itself (a job, the seed). */
   readonly type: ActorType;
+  /**
+   * Who exactly: the key's id (`key_…`), the operator's name (`PAY_OPERATOR` or the OS user), or the job's
+   * name.
+   */
   readonly id: string;
+  /** The API request it came in, so an audit row leads to its log lines; absent outside a request. */
   readonly requestId?: string;
 }
 
+/** What {@link AccountService} is built from. */
 export interface AccountServiceDeps {
+  /** Where accounts, keys and their audit rows are written, each change in one transaction. */
   readonly store: Store;
+  /** The time stamped as a key's `revokedAt`. */
   readonly clock: Clock;
 }
 
 /** A newly made API key and its secret. The secret exists only here: pay stores its hash. */
 export interface IssuedApiKey {
+  /** The stored key: its id, role and display prefix, with only the hash of the secret. */
   readonly apiKey: ApiKey;
+  /** The full secret (`psk_` and 40 characters), to hand to the key's owner now: it is never shown again. */
   readonly secret: string;
 }
 
@@ -39,6 +50,10 @@ function checkName(name: string, param: string): string {
 export class AccountService {
   constructor(private readonly deps: AccountServiceDeps) {}
 
+  /**
+   * Creates an account (a new tenant, with no keys yet) and audits it as `account.created`; the name is
+   * trimmed, 1 to 200 characters.
+   */
   async createAccount(name: string, actor: Actor): Promise<Account> {
     const accountName = checkName(name, 'name');
     return this.deps.store.transaction(async (tx) => {
@@ -90,6 +105,9 @@ export class AccountService {
     return { apiKey, secret };
   }
 
+  /**
+   * The account's keys, revoked ones included (their `revokedAt` set); NotFoundError for an unknown account.
+   */
   async listApiKeys(accountId: AccountId): Promise<ApiKey[]> {
     if ((await this.deps.store.repos.accounts.findById(accountId)) === null) {
       throw new NotFoundError(`No account ${accountId}.`, { param: 'account' });
@@ -97,6 +115,10 @@ export class AccountService {
     return this.deps.store.repos.apiKeys.listByAccount(accountId);
   }
 
+  /**
+   * Revokes a key at once (its next request is `unauthenticated`) and audits it; revoking twice keeps the
+   * first time. NotFoundError when the account has no such key.
+   */
   async revokeApiKey(accountId: AccountId, id: ApiKeyId, actor: Actor): Promise<ApiKey> {
     return this.deps.store.transaction(async (tx) => {
       const revoked = await tx.apiKeys.revoke(accountId, id, this.deps.clock.now());

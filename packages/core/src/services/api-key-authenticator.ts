@@ -8,9 +8,14 @@ import { constantTimeEqual } from './constant-time.js';
 
 /** Who is calling, once a presented secret matched an active key: everything a route may act on. */
 export interface AuthenticatedApiKey {
+  /**
+   * The matched key, never revoked at the time of the lookup; its `id` is the audit actor of what the caller
+   * does.
+   */
   readonly apiKey: ApiKey;
   /** The key's account: the only account whose objects this caller sees (DESIGN.md §7). */
   readonly accountId: AccountId;
+  /** What the key may do; check it with {@link roleSatisfies}. */
   readonly role: ApiKeyRole;
 }
 
@@ -29,6 +34,7 @@ export type AuthenticationResult =
 export interface AuthorizationContext {
   /** The operation attempted, without ids or query: `GET /api/v1/refunds/:id`. */
   readonly operation: string;
+  /** The request's id, recorded on the audit row so it leads to the request's log lines. */
   readonly requestId?: string;
 }
 
@@ -44,7 +50,9 @@ export function roleSatisfies(role: ApiKeyRole, required: ApiKeyRole): boolean {
   }
 }
 
+/** What {@link ApiKeyAuthenticator} is built from. */
 export interface ApiKeyAuthenticatorDeps {
+  /** Where keys are looked up by hash, and refused operations are audited. */
   readonly store: Store;
 }
 

@@ -12,6 +12,10 @@ export type CardDataPathSegment = string | number;
  * `card_field`: a field whose name says it holds card data (`card`, `cvc`, `cvv`, …), whatever its value.
  */
 export interface CardDataFinding {
+  /**
+   * `pan` for a value or key that passes the card-number checks, `card_field` for a field named like card
+   * data.
+   */
   readonly kind: 'pan' | 'card_field';
   /** Where it is; empty when the input itself is the value. Never the value. */
   readonly path: readonly CardDataPathSegment[];

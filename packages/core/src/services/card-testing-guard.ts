@@ -16,14 +16,19 @@ export const DEFAULT_DECLINE_WINDOW_MS = 60 * 60_000;
 
 /** Whose declines are counted: one end user of one account. */
 export interface DeclineSubject {
+  /** The caller's account: one end user id in two accounts is two subjects. */
   readonly accountId: AccountId;
   /** The caller's opaque id of its end user (`user_id`). */
   readonly userId: string;
 }
 
+/** What {@link CardTestingGuard} is built from; `createPay` wires it from `PAY_DECLINE_*`. */
 export interface CardTestingGuardDeps {
+  /** Where declines are counted: the rate limiter's table, shared by every API process. */
   readonly store: Store;
+  /** The time the window slides on. */
   readonly clock: Clock;
+  /** Where a failed sweep is logged (it never fails a request). */
   readonly logger: Logger;
   /** Declines allowed per end user in a window; 0 turns the guard off. */
   readonly limit: number;

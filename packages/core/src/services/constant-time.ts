@@ -4,7 +4,7 @@
  * the first mismatch. Lengths are not secret (a SHA-256 hex digest is always 64 characters), so a length
  * mismatch is folded into the result rather than hidden.
  *
- * Pure JavaScript so that @pay/core stays free of I/O modules (no `node:crypto`). A JIT could in
+ * Pure JavaScript so that `@pay/core` stays free of I/O modules (no `node:crypto`). A JIT could in
  * principle still specialise the loop; for comparing digests of 238-bit random secrets that residual
  * risk is negligible, and the database lookup by hash dominates the timing anyway.
  */

@@ -2,7 +2,9 @@ import { NotFoundError } from '../errors.js';
 import { isId, type AccountId } from '../ids.js';
 import type { Store } from '../ports/store.js';
 
+/** What {@link OperatorLookup} is built from. */
 export interface OperatorLookupDeps {
+  /** Read across accounts, which only operator tools may do. */
   readonly store: Store;
 }
 

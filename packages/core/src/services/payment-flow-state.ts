@@ -21,6 +21,10 @@ export const PAYMENT_RECOVERY_POINTS = Object.freeze([
   'finished',
 ] as const);
 
+/**
+ * One of {@link PAYMENT_RECOVERY_POINTS}: the last phase of a payment request that committed, where a retry
+ * or recovery resumes.
+ */
 export type PaymentRecoveryPoint = (typeof PAYMENT_RECOVERY_POINTS)[number];
 
 /** The request as stored on the key: what the flow needs (`input`), and the parameters as sent. */

@@ -10,6 +10,7 @@ import type { GatewayDecline } from '../ports/gateway.js';
 
 /** A payment as callers see it: the row, plus the caller's own id of the card holder. */
 export interface PaymentView {
+  /** The payment row as stored; its `status` agrees with the result `kind` it came in. */
   readonly payment: Payment;
   /** The caller's opaque id of its end user (the customer's `user_id`). */
   readonly userId: string;
@@ -50,6 +51,7 @@ export const PAYMENT_RESULT_KINDS = Object.freeze([
  * before anything is written.
  */
 export interface CreatePaymentInput {
+  /** The caller's account (from its API key): the plan and the customer are looked up in it only. */
   readonly accountId: AccountId;
   /** The caller's opaque id of its end user; pay creates the customer on first use. */
   readonly userId: string;
@@ -63,6 +65,7 @@ export interface CreatePaymentInput {
 
 /** The idempotency of one API request (DESIGN.md §4): whose key, which request, for the params hash. */
 export interface IdempotentRequest {
+  /** Whose key it is: keys are scoped per account, so two accounts may use the same string. */
   readonly accountId: AccountId;
   /** The client's `Idempotency-Key`, already checked for shape by the caller. */
   readonly key: string;
@@ -78,6 +81,7 @@ export interface IdempotentRequest {
 
 /** What {@link PaymentResult} a create led to, and whether it was answered from the stored result. */
 export interface PaymentAttempt {
+  /** What the request led to, or, for a replay, what the first request led to. */
   readonly result: PaymentResult;
   /** True when the result is the one stored for this idempotency key by an earlier request. */
   readonly replayed: boolean;
@@ -85,6 +89,7 @@ export interface PaymentAttempt {
 
 /** The 3-D Secure return: the payment after pay asked Stripe, and where to send the card holder. */
 export interface ReturnOutcome {
+  /** The payment after pay asked Stripe for the intent's outcome on the card holder's return. */
   readonly view: PaymentView;
   /** The caller's `return_url`, or null when it gave none. */
   readonly returnUrl: string | null;

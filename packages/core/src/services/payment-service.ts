@@ -37,10 +37,18 @@ export { PAYMENT_CRASH_POINTS, type GatewayCallName } from './payment-gateway-ca
 export { paymentResultStatus } from './payment-outcome.js';
 export { PAYMENT_RECOVERY_POINTS, type PaymentRecoveryPoint } from './payment-flow-state.js';
 
+/** What {@link PaymentService} is built from; `createPay` in `@pay/runtime` wires it from config. */
 export interface PaymentServiceDeps {
+  /**
+   * Where payments, customers, cards and idempotency keys live; each phase of the flow is one short
+   * transaction.
+   */
   readonly store: Store;
+  /** Stripe, for customers, cards and PaymentIntents; never called inside a transaction. */
   readonly gateway: PaymentGateway;
+  /** The time source for key locks and their expiry, recovery sweeps and event timestamps. */
   readonly clock: Clock;
+  /** Where recovery failures and unexpected gateway answers are logged; never card data. */
   readonly logger: Logger;
   /** pay's own 3-D Secure return address for a payment (`${API_BASE_URL}/api/v1/payments/${id}/return`): Stripe sends the card holder back there. */
   readonly threeDSecureReturnUrl: (paymentId: PaymentId) => string;

@@ -10,7 +10,9 @@ import { checkPageRequest } from './page-limits.js';
 
 /** What {@link PlanService.createPlan} takes: values from outside, checked there. */
 export interface CreatePlanInput {
+  /** The account the plan is made in; only that account's payments can use it. */
   readonly accountId: AccountId;
+  /** Shown to people (the account's own label); trimmed, 1 to 200 characters. */
   readonly name: string;
   /** Minor units (cents for usd): a positive integer, never a float. */
   readonly amount: number;
@@ -20,7 +22,9 @@ export interface CreatePlanInput {
   readonly interval: string;
 }
 
+/** What {@link PlanService} is built from. */
 export interface PlanServiceDeps {
+  /** Where plans are stored and listed. */
   readonly store: Store;
 }
 

@@ -27,6 +27,7 @@ const SWEEP_AGE_WINDOWS = 2;
 
 /** A request the limiter let through, with what the `RateLimit-*` headers advertise. */
 export interface RateLimitAllowed {
+  /** The discriminant: the request may go on. */
   readonly allowed: true;
   /** Requests per minute allowed for the bucket. */
   readonly limit: number;
@@ -38,8 +39,11 @@ export interface RateLimitAllowed {
 
 /** A request the limiter refused. */
 export interface RateLimitRefused {
+  /** The discriminant: answer 429 with {@link rateLimitedError}. */
   readonly allowed: false;
+  /** Requests per minute allowed for the bucket, as in {@link RateLimitAllowed.limit}. */
   readonly limit: number;
+  /** Always 0 on a refusal. */
   readonly remaining: 0;
   /** As in {@link RateLimitAllowed.resetSeconds}. */
   readonly resetSeconds: number;
@@ -50,8 +54,11 @@ export interface RateLimitRefused {
 /** The outcome of {@link RateLimiter.check}. */
 export type RateLimitDecision = RateLimitAllowed | RateLimitRefused;
 
+/** What {@link RateLimiter} is built from; `createPay` wires it from `PAY_RATE_LIMIT`. */
 export interface RateLimiterDeps {
+  /** Where the window counts live, shared by every process, so the limit holds across a cluster. */
   readonly store: Store;
+  /** The time fixed windows are cut from and the sliding minute is weighed at. */
   readonly clock: Clock;
   /** Requests per window per bucket: a positive integer (`PAY_RATE_LIMIT`, per minute). */
   readonly limit: number;
@@ -168,7 +175,10 @@ export class RateLimiter {
     }
   }
 
-  /** Deletes windows too old to be weighed again, and returns how many. Called by {@link check} now and then. */
+  /**
+   * Deletes windows too old to be weighed again, and returns how many. Called by {@link RateLimiter.check}
+   * now and then.
+   */
   sweep(): Promise<number> {
     const now = this.deps.clock.now().getTime();
     return this.deps.store.repos.rateLimits.deleteWindowsBefore(

@@ -21,6 +21,7 @@ export const DRIFT_KINDS = Object.freeze([
   'refund_status',
   'orphan_intent',
 ] as const);
+/** One of {@link DRIFT_KINDS}. */
 export type DriftKind = (typeof DRIFT_KINDS)[number];
 
 /** One side's value of a drift: a status, an amount, or null when that side has no such object. */
@@ -28,12 +29,15 @@ export type DriftValue = string | number | null;
 
 /** One drift found. */
 export interface DriftItem {
+  /** What drifted; decides what `pay` and `stripe` hold. */
   readonly kind: DriftKind;
   /** pay's object (`pay_…`, `rfnd_…`), or null when pay has none. */
   readonly objectId: string | null;
   /** Stripe's object (`pi_…`, `re_…`). */
   readonly stripeId: string;
+  /** pay's side, in pay's words (a status, minor units), or null when pay has no such object. */
   readonly pay: DriftValue;
+  /** Stripe's side, translated into pay's words so it compares with `pay`; null when Stripe has none. */
   readonly stripe: DriftValue;
   /** Repaired in this run, through the state machines, with event rows whose cause is `{ job: 'reconcile' }`. */
   readonly fixed: boolean;
@@ -58,8 +62,11 @@ export interface ReconcileInput {
 
 /** One reconciliation run. */
 export interface ReconcileReport {
+  /** The window compared, from {@link ReconcileInput.since}. */
   readonly since: Date;
+  /** The end of the window compared: the input's `until`, or the clock's now. */
   readonly until: Date;
+  /** Whether repairs were made in this run, or drift only reported. */
   readonly fix: boolean;
   /** pay's payments compared with Stripe. */
   readonly paymentsChecked: number;
@@ -67,6 +74,7 @@ export interface ReconcileReport {
   readonly intentsChecked: number;
   /** How many items of each kind. */
   readonly counts: Readonly<Record<DriftKind, number>>;
+  /** Every drift found, fixed or not. */
   readonly items: readonly DriftItem[];
   /** Objects that could not be compared or repaired this run (Stripe unreachable, a race), and why. */
   readonly failures: readonly { readonly id: string; readonly error: string }[];

@@ -30,10 +30,17 @@ const BATCH = 100;
 
 const RECONCILE: Cause = { job: 'reconcile' };
 
+/** What {@link ReconcileService} is built from. */
 export interface ReconcileServiceDeps {
+  /** pay's ledger: payments and refunds of every account, read and repaired under their row locks. */
   readonly store: Store;
+  /** Stripe, read for intents and refunds, and written to only to cancel an orphan intent. */
   readonly gateway: ReconcileServiceGateway;
+  /** The end of the window when a run names no `until`. */
   readonly clock: Clock;
+  /**
+   * Where an object that could not be compared, a drift pay must not repair and each run's totals are logged.
+   */
   readonly logger: Logger;
   /** PAY_REFUND_SUBSCRIPTION_POLICY: what a payment found refunded in full does to its subscription. */
   readonly refundSubscriptionPolicy: RefundSubscriptionPolicy;

@@ -22,10 +22,12 @@ export const REFUND_SUBSCRIPTION_POLICIES = Object.freeze([
   'cancel_at_period_end',
   'keep',
 ] as const);
+/** One of {@link REFUND_SUBSCRIPTION_POLICIES}: `cancel_now`, `cancel_at_period_end` or `keep`. */
 export type RefundSubscriptionPolicy = (typeof REFUND_SUBSCRIPTION_POLICIES)[number];
 
 /** A request to refund a payment, as it reached the service (values unchecked). */
 export interface CreateRefundInput {
+  /** The caller's account: a payment of another account is not found. */
   readonly accountId: AccountId;
   /** A `pay_` id of the account's payments. */
   readonly paymentId: string;
@@ -37,6 +39,7 @@ export interface CreateRefundInput {
 
 /** Approves a refund waiting as `requires_approval`. */
 export interface ApproveRefundInput {
+  /** The approver's account: a refund of another account is not found. */
   readonly accountId: AccountId;
   /** A `rfnd_` id. */
   readonly refundId: string;
@@ -48,6 +51,7 @@ export interface ApproveRefundInput {
  * four-eyes threshold, nothing sent to Stripe), `failed` (Stripe refused it; `failureReason` says why).
  */
 export interface RefundAttempt {
+  /** The refund as it now is; its `status` says what happened (see above). */
   readonly refund: Refund;
   /** The payment after the refund (its `amountRefunded` and status). */
   readonly payment: Payment;
@@ -61,5 +65,6 @@ export interface RefundRecoveryReport {
   readonly keysResumed: number;
   /** `pending` refunds brought in line with Stripe. */
   readonly refundsResolved: number;
+  /** Objects recovery could not finish this time, with why; retried on the next pass. */
   readonly failures: readonly { readonly id: string; readonly error: string }[];
 }

@@ -46,10 +46,15 @@ export { MAX_REFUND_REASON_LENGTH } from './refund-input.js';
 export { ABANDONED_FAILURE_REASON } from './refund-outcome.js';
 export { applyFullRefundPolicy } from './subscription-refund-policy.js';
 
+/** What {@link RefundService} is built from; `createPay` in `@pay/runtime` wires it from config. */
 export interface RefundServiceDeps {
+  /** Where refunds, payments, keys and audit rows live; each phase is one short transaction. */
   readonly store: Store;
+  /** Stripe, for creating, fetching and finding refunds; never called inside a transaction. */
   readonly gateway: RefundGateway;
+  /** The time source for lock expiry and event timestamps. */
   readonly clock: Clock;
+  /** Where recovery failures, denied actions and unexpected gateway answers are logged. */
   readonly logger: Logger;
   /** Named crash points ({@link REFUND_CRASH_POINTS}); inert by default. */
   readonly faults?: FaultPoints;
@@ -69,10 +74,17 @@ export interface RefundServiceDeps {
 
 /** What a refused admin action was, for {@link RefundService.recordDenied}. */
 export interface DeniedRefundAction {
+  /** The account the refused action was aimed at; the audit row is written there. */
   readonly accountId: AccountId;
+  /** Who was refused: recorded as the audit row's actor. */
   readonly actor: Actor;
+  /** The action refused; the audit row is a `refund.denied` with this in `details.attempted`. */
   readonly attempted: 'refund.create' | 'refund.approve';
+  /**
+   * The payment (for `refund.create`) or refund (for `refund.approve`) the action was on; null when unknown.
+   */
   readonly targetId: string | null;
+  /** Why it was refused, in words for people reading the audit log. */
   readonly reason: string;
 }
 

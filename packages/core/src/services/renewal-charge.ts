@@ -28,6 +28,7 @@ export const RENEWAL_CRASH_POINTS = Object.freeze([
   'renewal.after_charge_before_settle',
 ] as const);
 
+/** One of {@link RENEWAL_CRASH_POINTS}. */
 export type RenewalCrashPoint = (typeof RENEWAL_CRASH_POINTS)[number];
 
 /** Reaches a renewal crash point (a typo in a point's name fails to compile). */

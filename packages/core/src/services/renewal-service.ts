@@ -25,10 +25,18 @@ export { RENEWAL_CRASH_POINTS, type RenewalCrashPoint } from './renewal-charge.j
 /** How many due subscriptions (and how many abandoned `incomplete` ones) one pass takes at most. */
 export const DEFAULT_RENEWAL_BATCH = 500;
 
+/** What {@link RenewalService} is built from; `createPay` in `@pay/runtime` wires it. */
 export interface RenewalServiceDeps {
+  /** Where subscriptions and their renewal payments live; each phase is one short transaction. */
   readonly store: Store;
+  /** Stripe, charging the saved card off-session; never called inside a transaction. */
   readonly gateway: PaymentGateway;
+  /** What decides which subscriptions are due, unless a pass is given its own `now`. */
   readonly clock: Clock;
+  /**
+   * Where each renewal's outcome is logged, and a renewal that could not run (not a decline); the pass goes
+   * on.
+   */
   readonly logger: Logger;
   /** Named crash points ({@link RENEWAL_CRASH_POINTS} and the payment flow's); inert by default. */
   readonly faults?: FaultPoints;
@@ -36,6 +44,10 @@ export interface RenewalServiceDeps {
   readonly dunningSchedule?: DunningSchedule;
   /** The payment flow needs it; a renewal is confirmed off-session, without a 3-D Secure return. */
   readonly threeDSecureReturnUrl: (paymentId: PaymentId) => string;
+  /**
+   * Called after every gateway call of a renewal charge, as for
+   * {@link PaymentServiceDeps.observeGatewayCall}.
+   */
   readonly observeGatewayCall?: PaymentServiceDeps['observeGatewayCall'];
   /** How long a renewal run may hold its key before another scheduler takes it over; 60 s. */
   readonly lockTimeoutMs?: number;

@@ -14,9 +14,11 @@ import type { AccountId, SubscriptionId } from '../ids.js';
 
 /** A subscription as callers see it. */
 export interface SubscriptionView {
+  /** The subscription row as stored. */
   readonly subscription: Subscription;
   /** The caller's opaque id of its end user. */
   readonly userId: string;
+  /** The plan it bills for: the amount, currency and interval of every renewal. */
   readonly plan: Plan;
   /** The card renewals are charged to: what identifies it to people, never its number. */
   readonly card: { readonly brand: string; readonly last4: string } | null;
@@ -26,25 +28,35 @@ export interface SubscriptionView {
 
 /** What a subscription request led to. */
 export interface SubscriptionChange {
+  /** The subscription after the change (or, for a replay, as the first request left it). */
   readonly view: SubscriptionView;
   /** True when answered from the result stored for this idempotency key by an earlier request. */
   readonly replayed: boolean;
 }
 
+/** A request to cancel a subscription, as it reached {@link SubscriptionService}. */
 export interface CancelSubscriptionInput {
+  /** The caller's account: a subscription of another account is not found. */
   readonly accountId: AccountId;
+  /** A `subs_` id, unchecked: a malformed one is not found. */
   readonly subscriptionId: string;
   /** true: no further renewal, `canceled` when the period ends (undo with resume); false: `canceled` now. */
   readonly atPeriodEnd: boolean;
 }
 
+/** A request to undo a pending cancellation at period end, as it reached {@link SubscriptionService}. */
 export interface ResumeSubscriptionInput {
+  /** The caller's account: a subscription of another account is not found. */
   readonly accountId: AccountId;
+  /** A `subs_` id, unchecked: a malformed one is not found. */
   readonly subscriptionId: string;
 }
 
+/** A request to charge a subscription's renewals to another card; a `past_due` one is retried at once. */
 export interface ChangePaymentMethodInput {
+  /** The caller's account: a subscription of another account is not found. */
   readonly accountId: AccountId;
+  /** A `subs_` id, unchecked: a malformed one is not found. */
   readonly subscriptionId: string;
   /** A Stripe PaymentMethod id (`pm_…`) or a test token (`pm_card_visa`). Never a card number. */
   readonly paymentMethodId: string;
@@ -96,11 +108,22 @@ export type RenewalOutcome =
 export interface RenewalReport {
   /** Renewal charges sent to Stripe this pass (first tries and dunning retries). */
   readonly attempted: number;
+  /** Subscriptions moved to their next period this pass. */
   readonly renewed: number;
   /** Charges that failed this pass (each moved its subscription to, or kept it in, `past_due`, or expired it). */
   readonly failed: number;
+  /**
+   * Subscriptions expired this pass: out of dunning retries, or `incomplete` past
+   * {@link INCOMPLETE_EXPIRY_MS}.
+   */
   readonly expired: number;
+  /** Cancellations at period end that took effect this pass. */
   readonly canceled: number;
+  /** Renewals whose charge has no outcome yet; a later pass settles them without charging again. */
   readonly waiting: number;
+  /**
+   * Subscriptions whose renewal could not run this pass (Stripe unreachable, a bug), with why; retried on the
+   * next.
+   */
   readonly failures: readonly { readonly id: string; readonly error: string }[];
 }

@@ -41,10 +41,15 @@ export { CARD_CHANGE_RECOVERY_POINTS, cardChangeStripeKey } from './subscription
 export { planCancellation, planCardChange, planResumption } from './subscription-changes.js';
 export { RECENT_PAYMENTS_LIMIT } from './subscription-views.js';
 
+/** What {@link SubscriptionService} is built from; `createPay` in `@pay/runtime` wires it. */
 export interface SubscriptionServiceDeps {
+  /** Where subscriptions, their payments and idempotency keys live. */
   readonly store: Store;
+  /** Stripe, to attach a new card to the customer; never called inside a transaction. */
   readonly gateway: PaymentGateway;
+  /** The time a cancellation or card change is stamped with, and key lock expiry. */
   readonly clock: Clock;
+  /** Where each change, and the retry of a `past_due` subscription after its card changed, is logged. */
   readonly logger: Logger;
   /** Retries a past_due subscription at once after its card changed. */
   readonly renewals: {
@@ -99,7 +104,7 @@ export class SubscriptionService {
 
   /**
    * Cancels now (`canceled` at once) or at the period's end (stays billable until then; undo with
-   * {@link resume}). A cancellation at period end already pending is answered as it is.
+   * {@link SubscriptionService.resume}). A cancellation at period end already pending is answered as it is.
    */
   cancel(input: CancelSubscriptionInput, request: IdempotentRequest): Promise<SubscriptionChange> {
     return this.change(

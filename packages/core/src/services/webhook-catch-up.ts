@@ -19,6 +19,7 @@ export const STRIPE_EVENT_RETENTION_MS = 30 * DAY_MS;
 /** Stripe's retry schedule (three days) ends within this window: older failures were caught by earlier passes. */
 export const DEFAULT_CATCH_UP_LOOKBACK_MS = 3 * DAY_MS;
 
+/** Options of one {@link WebhookService.catchUp} pass. */
 export interface CatchUpOptions {
   /** The end of the window; the clock's now by default. */
   readonly now?: Date;

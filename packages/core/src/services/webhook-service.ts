@@ -60,14 +60,18 @@ export const WEBHOOK_CRASH_POINTS = Object.freeze([
   'webhook.in_worker_after_apply_before_mark',
 ] as const);
 
+/** What {@link WebhookService} is built from; `createPay` in `@pay/runtime` wires it. */
 export interface WebhookServiceDeps {
+  /** The inbox and the objects its events change, each event applied in one transaction with its mark. */
   readonly store: Store;
   /**
    * Decodes payloads and fetches Stripe's current objects. The runtime passes its one Stripe gateway,
    * which also answers `retrieveIntent` (a failure report is checked against the intent as it is now).
    */
   readonly gateway: GatewayEvents & Pick<PaymentGateway, 'retrieveIntent'>;
+  /** The time retries are scheduled from and lag is measured to. */
   readonly clock: Clock;
+  /** Where ignored, failed, dead and re-queued events are logged. */
   readonly logger: Logger;
   /** Attempts before an event is `dead`; 8. */
   readonly maxAttempts?: number;
@@ -77,7 +81,7 @@ export interface WebhookServiceDeps {
    * them would store another endpoint's events.
    */
   readonly catchUpEnabled?: boolean;
-  /** Backoff between attempts ({@link webhookRetryDelayMs}); 1 s doubling up to 1 h. */
+  /** Backoff between attempts (`webhookRetryDelayMs`); 1 s doubling up to 1 h. */
   readonly backoff?: { readonly baseMs: number; readonly capMs: number };
   /** Named crash points ({@link WEBHOOK_CRASH_POINTS}); inert by default. */
   readonly faults?: FaultPoints;
