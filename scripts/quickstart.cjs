@@ -193,6 +193,11 @@ async function main() {
           ['node', ['scripts/secret-scan.cjs']],
           // The committed API reports (packages/*/etc/*.api.md) match what the libraries export.
           ['node', ['scripts/api-report.cjs']],
+          // Every README example runs; the API and CLI references match the code; a release dry run.
+          ['node', ['scripts/readme-examples.cjs']],
+          ['node', ['scripts/api-docs.cjs', '--check']],
+          ['node', ['scripts/cli-docs.cjs', '--check']],
+          ['node', ['scripts/release-dry-run.cjs']],
         ],
       );
     case 'battery':

@@ -1,14 +1,24 @@
 import os from 'node:os';
 import { Command, Errors } from '@oclif/core';
-import { isPayError, type AccountService, type Actor, type PlanService } from '@pay/core';
+import {
+  DependencyUnavailableError,
+  isPayError,
+  type AccountService,
+  type Actor,
+  type PlanService,
+} from '@pay/core';
 import { createPay, loadConfig, type Pay, type PayConfig } from '@pay/runtime';
+import { EXIT_ERROR } from './exit-codes.js';
+import { describeFailure } from './failure.js';
+import { colorEnabled, red } from './style.js';
 
 /** Exit status of a command that failed with a PayError: the code is printed, the status is stable. */
-export const PAY_ERROR_EXIT = 2;
+export const PAY_ERROR_EXIT = EXIT_ERROR;
 
 /**
  * Every pay command: builds the same wiring as the API (`createPay`, R3) in `init`, closes it in
- * `finally`, and turns a PayError into a one-line message with its code and a non-zero exit.
+ * `finally`, and turns any failure into one line `Error: <message> (<code>)` on stderr (with --json, one
+ * `{"error": …}` document on stdout) and its exit status (see exit-codes.ts), never a stack trace.
  */
 export abstract class BaseCommand<T> extends Command {
   static override enableJsonFlag = true;
@@ -17,7 +27,23 @@ export abstract class BaseCommand<T> extends Command {
 
   /** The wiring, built lazily so that commands which need no database (help) open none. */
   protected async pay(overrides: Partial<Pick<PayConfig, 'migrate'>> = {}): Promise<Pay> {
-    this.payInstance ??= await createPay({ ...loadConfig(), ...overrides }, { role: 'cli' });
+    if (this.payInstance === undefined) {
+      const config = { ...loadConfig(), ...overrides };
+      try {
+        this.payInstance = await createPay(config, { role: 'cli' });
+      } catch (error) {
+        // A bad variable is already a PayError; a database that does not answer is a driver's error,
+        // said here in pay's terms so the operator knows which setting to look at.
+        if (isPayError(error)) {
+          throw error;
+        }
+        const where = config.databaseUrl === undefined ? `the data folder ${config.dataDir}` : 'DATABASE_URL';
+        const reason = error instanceof Error ? error.message : String(error);
+        throw new DependencyUnavailableError(`Cannot open pay's database (${where}): ${reason}`, {
+          cause: error,
+        });
+      }
+    }
     return this.payInstance;
   }
 
@@ -34,21 +60,28 @@ export abstract class BaseCommand<T> extends Command {
     return { type: 'cli_operator', id: process.env.PAY_OPERATOR ?? os.userInfo().username };
   }
 
-  protected override async catch(err: Error & { exitCode?: number }): Promise<unknown> {
-    if (isPayError(err)) {
-      // oclif prints the message and exits; `code` makes scripts able to branch on the failure.
-      const error: Errors.CLIError & { exitCode?: number } = new Errors.CLIError(
-        `${err.message} (${err.code})`,
-        {
-          exit: PAY_ERROR_EXIT,
-          code: err.code,
-        },
-      );
-      // With --json oclif prints the error as JSON and exits with `exitCode` rather than `oclif.exit`.
-      error.exitCode = PAY_ERROR_EXIT;
-      return super.catch(error);
+  protected override catch(err: Error & { exitCode?: number }): Promise<unknown> {
+    if (err instanceof Errors.ExitError) {
+      // `this.exit(n)`: the command already said what happened.
+      return Promise.reject(err);
     }
-    return super.catch(err);
+    const failure = describeFailure(err);
+    if (this.jsonEnabled()) {
+      const { message, code, param } = failure;
+      this.logJson({ error: { code, message, ...(param === undefined ? {} : { param }) } });
+    } else {
+      process.stderr.write(
+        `${red('Error:', colorEnabled(process.stderr))} ${failure.message} (${failure.code})\n`,
+      );
+    }
+    // Printed above: oclif only exits with the status. The message and code stay on the error for tests
+    // that run commands in-process.
+    const quiet: Errors.CLIError = new Errors.CLIError(`${failure.message} (${failure.code})`, {
+      exit: failure.exit,
+      code: failure.code,
+    });
+    quiet.skipOclifErrorHandling = true;
+    return Promise.reject(quiet);
   }
 
   protected override async finally(err: Error | undefined): Promise<unknown> {

@@ -191,9 +191,11 @@ describe('pay plans on PostgreSQL', () => {
     });
   });
 
-  it('prints one line per plan, and where the next page starts on stderr', async () => {
+  it('prints a table row per plan, and where the next page starts on stderr', async () => {
     const run = await pay(['plans', 'list', '--account', accountId, '--limit', '1']);
-    expect(run.stdout).toMatch(/^pln_\w+ {2}150\.00 USD\/year {5}active {4}Annual\n$/);
+    expect(run.stdout).toMatch(
+      /^ID +PRICE +STATE +NAME\npln_\w+ {2}150\.00 USD\/year {2}active {2}Annual\n$/,
+    );
     expect(run.stderr).toMatch(/More plans follow: add --starting-after pln_\w+/);
   });
 

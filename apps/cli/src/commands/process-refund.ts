@@ -12,9 +12,9 @@ import {
 } from '@pay/core';
 import { refundJson, type RefundJson } from '@pay/runtime';
 import { BaseCommand } from '../base-command.js';
+import { EXIT_PROBLEMS } from '../exit-codes.js';
 import { accountFlag } from '../flags.js';
 
-/** The `--json` shape of `pay process-refund`: the refund as the HTTP API shows it, and how it was asked for. */
 /** The `--json` shape: the HTTP API's refund body, with its account and the run's request id. */
 export interface RefundView extends RefundJson {
   account_id: string;
@@ -28,7 +28,7 @@ export interface RefundView extends RefundJson {
 type OperatorActor = Actor & { readonly requestId: string };
 
 /** Exit status of a refund the operator declined, or refused to run without asking (`--json` without `--yes`). */
-export const REFUND_DECLINED_EXIT = 1;
+export const REFUND_DECLINED_EXIT = EXIT_PROBLEMS;
 
 /** What the idempotency keys of this command are bound to; an HTTP request under the same key is a reuse. */
 const CREATE_PATH = 'pay process-refund';
@@ -116,11 +116,11 @@ export default class ProcessRefund extends BaseCommand<RefundView> {
       );
     }
     if (this.jsonEnabled() && flags.yes !== true) {
-      // A machine cannot answer the question, and moving money unasked is not a default. oclif's JSON error
-      // carries the code but not the message, so the message goes to stderr for the person reading it.
-      const message = '--json never asks for confirmation: add --yes to refund without asking.';
-      process.stderr.write(`${message}\n`);
-      this.error(message, { exit: REFUND_DECLINED_EXIT, code: 'confirmation_required' });
+      // A machine cannot answer the question, and moving money unasked is not a default.
+      this.error('--json never asks for confirmation: add --yes to refund without asking.', {
+        exit: REFUND_DECLINED_EXIT,
+        code: 'confirmation_required',
+      });
     }
     const requestId = flags['request-id'] ?? `req_${randomUUID()}`;
     if (!REQUEST_ID.test(requestId)) {

@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { DRIFT_KINDS, ValidationError, reconciled, type DriftKind, type ReconcileReport } from '@pay/core';
 import { BaseCommand } from '../base-command.js';
+import { EXIT_PROBLEMS } from '../exit-codes.js';
 import { table } from '../table.js';
 
 /** The `--json` shape of `pay reconcile`: the report, snake_case like every CLI output. */
@@ -25,7 +26,7 @@ export interface ReconcileView {
 }
 
 /** Exit status when drift remains: report mode, unfixable items, or objects that could not be compared. */
-export const DRIFT_REMAINS_EXIT = 1;
+export const DRIFT_REMAINS_EXIT = EXIT_PROBLEMS;
 
 const UNITS_MS: Readonly<Record<string, number>> = { m: 60_000, h: 3_600_000, d: 86_400_000 };
 

@@ -1,5 +1,6 @@
 import type { CatchUpReport, RecoveryReport, RefundRecoveryReport } from '@pay/core';
 import { BaseCommand } from '../base-command.js';
+import { EXIT_PROBLEMS } from '../exit-codes.js';
 
 /** The `--json` shape of `pay recover`: the recovery report, snake_case like every CLI output. */
 export interface RecoveryView {
@@ -22,14 +23,15 @@ export interface RecoveryView {
 }
 
 /** Exit status of a pass that left objects unfinished (a PayError that stopped the pass exits 2). */
-export const RECOVERY_FAILED_EXIT = 1;
+export const RECOVERY_FAILED_EXIT = EXIT_PROBLEMS;
 
 export default class Recover extends BaseCommand<RecoveryView> {
   static override description =
     'Run one recovery pass: finish payments, refunds and idempotency keys a crash or an unanswered Stripe call ' +
     'left open, by asking Stripe what happened, delete idempotency keys older than 24 h, and store the ' +
     'webhook events Stripe did not deliver (the workers apply them). ' +
-    'Exits 1 when some could not be finished (they are listed; a later pass retries them).';
+    'Exits 0 when all is done, 1 when some could not be finished (they are listed; a later pass retries ' +
+    'them), 2 on a pay error.';
 
   static override examples = ['<%= config.bin %> recover', '<%= config.bin %> recover --json'];
 

@@ -1,4 +1,5 @@
 import { BaseCommand } from '../base-command.js';
+import { table } from '../table.js';
 
 export interface StatusResult {
   mode: string;
@@ -8,16 +9,27 @@ export interface StatusResult {
 
 export default class Status extends BaseCommand<StatusResult> {
   static override description =
-    'Show how pay is configured and whether its database is reachable and migrated.';
+    'Show how pay is configured (embedded or PostgreSQL, sandbox or real Stripe) and whether its database ' +
+    'is reachable and migrated. Exits 2 with `dependency_unavailable` when the database does not answer.';
+
+  static override examples = [
+    '<%= config.bin %> status',
+    'DATABASE_URL=postgres://postgres@127.0.0.1/pay <%= config.bin %> status --json',
+  ];
 
   async run(): Promise<StatusResult> {
     await this.parse(Status);
     const pay = await this.pay();
     await pay.db.ping();
     const migrations = await pay.db.migrationState();
-    this.log(`mode:       ${pay.modeLabel}`);
-    this.log('database:   ok');
-    this.log(`migrations: ${migrations.applied}/${migrations.total} applied`);
+    const rows = [
+      ['mode', pay.modeLabel],
+      ['database', 'ok'],
+      ['migrations', `${migrations.applied}/${migrations.total} applied`],
+    ];
+    for (const line of table(['SETTING', 'VALUE'], rows)) {
+      this.log(line);
+    }
     return { mode: pay.modeLabel, database: 'ok', migrations };
   }
 }

@@ -5,7 +5,10 @@ import { toAccountView, type AccountView } from '../../views.js';
 export default class AccountsCreate extends BaseCommand<AccountView> {
   static override description = 'Create an account: a tenant that owns API keys and every object they make.';
 
-  static override examples = ['<%= config.bin %> accounts create "Acme Inc"'];
+  static override examples = [
+    '<%= config.bin %> accounts create "Acme Inc"',
+    '<%= config.bin %> accounts create Acme --json',
+  ];
 
   static override args = { name: Args.string({ required: true, description: 'A name for people' }) };
 

@@ -8,7 +8,10 @@ export default class ApiKeysCreate extends BaseCommand<ApiKeyView & { secret: st
   static override description =
     'Issue an API key for an account. The secret is printed once; pay keeps only its hash.';
 
-  static override examples = ['<%= config.bin %> api-keys create --account acc_… --role admin --name ops'];
+  static override examples = [
+    '<%= config.bin %> api-keys create --account acc_… --role admin --name ops',
+    '<%= config.bin %> api-keys create --account acc_… --role service --name checkout --json',
+  ];
 
   static override flags = {
     account: accountFlag(),

@@ -5,7 +5,10 @@ import { accountFlag } from '../../flags.js';
 import { toApiKeyView, type ApiKeyView } from '../../views.js';
 
 export default class ApiKeysRevoke extends BaseCommand<ApiKeyView> {
-  static override description = 'Revoke an API key at once. Revoking twice keeps the first time.';
+  static override description =
+    'Revoke an API key at once: its next request gets 401. Revoking twice keeps the first time.';
+
+  static override examples = ['<%= config.bin %> api-keys revoke key_… --account acc_…'];
 
   static override args = { id: Args.string({ required: true, description: 'API key id (key_…)' }) };
 

@@ -2,6 +2,7 @@ import { Flags } from '@oclif/core';
 import { formatMoney, MAX_PAGE_LIMIT } from '@pay/core';
 import { BaseCommand } from '../../base-command.js';
 import { accountFlag } from '../../flags.js';
+import { table } from '../../table.js';
 import { toListView, toPlanView, type ListView, type PlanView } from '../../views.js';
 
 export default class PlansList extends BaseCommand<ListView<PlanView>> {
@@ -29,10 +30,18 @@ export default class PlansList extends BaseCommand<ListView<PlanView>> {
     const page = await (
       await this.plans()
     ).listPlans(flags.account, { limit: flags.limit, startingAfter: flags['starting-after'] });
-    for (const plan of page.data) {
-      const price = `${formatMoney(plan)}/${plan.interval}`;
-      const state = plan.active ? 'active' : 'inactive';
-      this.log(`${plan.id}  ${price.padEnd(18)}  ${state.padEnd(8)}  ${plan.name}`);
+    const rows = page.data.map((plan) => [
+      plan.id,
+      `${formatMoney(plan)}/${plan.interval}`,
+      plan.active ? 'active' : 'inactive',
+      plan.name,
+    ]);
+    const lines =
+      rows.length === 0
+        ? [`No plans in account ${flags.account}.`]
+        : table(['ID', 'PRICE', 'STATE', 'NAME'], rows);
+    for (const line of lines) {
+      this.log(line);
     }
     const last = page.data.at(-1);
     if (page.hasMore && last !== undefined) {
