@@ -197,7 +197,7 @@ async function main() {
           ['node', ['scripts/readme-examples.cjs']],
           ['node', ['scripts/api-docs.cjs', '--check']],
           ['node', ['scripts/cli-docs.cjs', '--check']],
-          ['node', ['scripts/release-dry-run.cjs']],
+          ['node', ['scripts/release.cjs', '--dry-run']],
         ],
       );
     case 'battery':
