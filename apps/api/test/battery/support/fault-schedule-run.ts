@@ -191,7 +191,7 @@ export async function openScheduleWorld(battery: Battery, timing: FaultTiming): 
     timing,
     lockTimeoutMs,
     figures,
-    async run(schedule, passesAfterLockTimeout = 1) {
+    async run(schedule, passesAfterLockTimeout = 2) {
       const resetStart = performance.now();
       await waitForHolds();
       battery.sandbox.reset();
