@@ -1,7 +1,7 @@
 import cluster, { type Worker } from 'node:cluster';
-import { ConfigurationError, isPayError } from '@pay/core';
+import { ConfigurationError } from '@pay/core';
 import { createLogger, loadConfig } from '@pay/runtime';
-import { main } from './main.js';
+import { main, reportStartFailure } from './main.js';
 
 /*
  * `PAY_PROCESSES=N node dist/cluster.js`: N API processes on one port (node:cluster), to use more than
@@ -200,18 +200,6 @@ async function runWorker(): Promise<void> {
       }
     });
   }
-}
-
-/** As main.ts reports a failed start: a PayError's message alone, anything else with its stack. */
-function reportStartFailure(error: unknown): void {
-  const text = isPayError(error)
-    ? error.message
-    : error instanceof Error
-      ? (error.stack ?? error.message)
-      : String(error);
-  process.stderr.write(`pay: ${text}\n`);
-  process.exitCode = 1;
-  setTimeout(() => process.exit(1), 1_000).unref();
 }
 
 if (require.main === module) {

@@ -188,7 +188,7 @@ export async function main(): Promise<void> {
  * A PayError at start (a bad variable, a data folder another process holds) is the operator's to fix:
  * its message alone, on stderr. Anything else is a bug and gets its stack.
  */
-function reportStartFailure(error: unknown): void {
+export function reportStartFailure(error: unknown): void {
   const text = isPayError(error)
     ? error.message
     : error instanceof Error
