@@ -13,6 +13,11 @@ export type Db = PgDatabase<PgQueryResultHKT, Record<string, never>>;
  * transaction of their own for multi-statement writes; transaction repositories use the open one.
  */
 export interface Executor {
+  /**
+   * True for the store's root executor: one per store, every statement its own transaction. Its
+   * repositories may share work between concurrent callers (the webhook inbox's group commit).
+   */
+  readonly root: boolean;
   /** The handle for a single statement. */
   db(): Db;
   /** Runs `fn` atomically: in the open transaction when bound to one, else in a new transaction. */
@@ -70,6 +75,7 @@ export function createStore(root: Db, options: StoreOptions = {}): GuardedStore 
   }
 
   const rootExecutor: Executor = {
+    root: true,
     db() {
       assertOutsideTransaction('A root repository (store.repos)');
       return root;
@@ -103,7 +109,11 @@ export function createStore(root: Db, options: StoreOptions = {}): GuardedStore 
         }
         return tx;
       };
-      const executor: Executor = { db: statementsOn, atomic: (inner) => inner(statementsOn()) };
+      const executor: Executor = {
+        root: false,
+        db: statementsOn,
+        atomic: (inner) => inner(statementsOn()),
+      };
       const scope: TransactionScope = { open: true };
       return scopes.run(scope, async () => {
         try {

@@ -48,7 +48,11 @@ export type {
   RateLimitCounts,
   RateLimitRepository,
 } from './request-guard-repositories.js';
-export type { NewWebhookEvent, WebhookEventRepository } from './webhook-event-repository.js';
+export type {
+  IgnoredWebhookEvent,
+  NewWebhookEvent,
+  WebhookEventRepository,
+} from './webhook-event-repository.js';
 
 /*
  * Lookups by id take the account too: an object of another account is simply not found, so no code

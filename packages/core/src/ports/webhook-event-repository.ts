@@ -32,6 +32,9 @@ export interface NewWebhookEvent {
   receivedAt: Date;
 }
 
+/** An event {@link WebhookEventRepository.ignoreDueUnhandled} marked `ignored`: what its report needs. */
+export type IgnoredWebhookEvent = Pick<WebhookEvent, 'id' | 'stripeEventId' | 'type' | 'stripeCreatedAt'>;
+
 /** The webhook inbox: one row per Stripe event, claimed by workers with row locks so each is applied once. */
 export interface WebhookEventRepository {
   /** Stores the event unless its Stripe id is already there; `inserted` says which. */
@@ -43,6 +46,18 @@ export interface WebhookEventRepository {
    * rows other workers hold. Only meaningful inside a transaction: the locks end with it.
    */
   claimDue(now: Date, limit: number): Promise<WebhookEvent[]>;
+  /**
+   * Marks up to `limit` due events whose type is not in `handledTypes` as `ignored` at `now` (an attempt
+   * counted, as {@link WebhookEventRepository.markProcessed} counts one), oldest first, skipping rows
+   * other workers hold, in one statement; returns what it marked. Such an event changes nothing in pay,
+   * so applying it is only recording that it was seen: one statement for a batch instead of a
+   * transaction per event.
+   */
+  ignoreDueUnhandled(
+    now: Date,
+    handledTypes: readonly string[],
+    limit: number,
+  ): Promise<IgnoredWebhookEvent[]>;
   /**
    * Marks an applied event `processed` (or `ignored`) at `at`, in the transaction that applied it, so both
    * commit or neither.

@@ -73,20 +73,21 @@ export class PaymentFlow {
 
   /**
    * Drives the payment of `key` (locked by the caller) to its outcome, stores the result on the key and
-   * returns it. On failure the key is released at its last recovery point, the payment stays `pending`,
+   * returns it. `recorded`: the rows the caller has just written under the key's lock (a new payment),
+   * so nothing else can have moved them; otherwise they are read first. On failure the key is released at its last recovery point, the payment stays `pending`,
    * and the error is thrown: retryable ones as a {@link DependencyUnavailableError}.
    */
-  async run(key: IdempotencyKey, cause: Cause): Promise<PaymentResult> {
+  async run(key: IdempotencyKey, cause: Cause, recorded?: FlowRows): Promise<PaymentResult> {
     try {
-      return await this.drive(key, cause);
+      return await this.drive(key, cause, recorded);
     } catch (error) {
       throw await this.release(key, error);
     }
   }
 
-  private async drive(key: IdempotencyKey, cause: Cause): Promise<PaymentResult> {
+  private async drive(key: IdempotencyKey, cause: Cause, recorded?: FlowRows): Promise<PaymentResult> {
     const paymentId = paymentIdOf(key);
-    let rows = await loadRows(this.deps.store.repos, paymentId);
+    let rows = recorded ?? (await loadRows(this.deps.store.repos, paymentId));
     const { status, nextActionUrl, stripePaymentIntentId } = rows.payment;
     // A 3-D Secure challenge recorded without its page (by a webhook): the confirm's answer has it.
     const challengeWithoutPage =

@@ -137,8 +137,13 @@ export async function applyObservation(
   observation: Observation,
   now: Date,
   cause: Cause,
+  options: { readonly readInThisTransaction?: boolean } = {},
 ): Promise<Payment> {
-  let current = (await tx.payments.findById(payment.accountId, payment.id)) ?? payment;
+  // A copy read earlier in this same transaction is as current as reading it again here would be.
+  let current =
+    options.readInThisTransaction === true
+      ? payment
+      : ((await tx.payments.findById(payment.accountId, payment.id)) ?? payment);
   const move = moveFor(current, observation);
   // A captured payment moves only with its refunds (the state machine lets refunded go back to
   // succeeded when a refund fails): a late `payment_intent.succeeded` must not take it there.

@@ -17,7 +17,7 @@ import {
 } from './idempotency.js';
 import { checkPageRequest } from './page-limits.js';
 import { PaymentFlow, type FlowDeps } from './payment-flow.js';
-import { storedRequestOf } from './payment-flow-state.js';
+import { storedRequestOf, type FlowRows } from './payment-flow-state.js';
 import { observed, reach, stripeIdempotencyKeyFor, type GatewayCallName } from './payment-gateway-calls.js';
 import { checkCreatePaymentInput, type CheckedPaymentInput } from './payment-input.js';
 import { applyObservation, observeIntent } from './payment-outcome.js';
@@ -114,7 +114,7 @@ export class PaymentService {
     // (unused when the key turns out to exist already).
     const paymentId = newId('payment', now);
     const cause: Cause = { requestId: request.requestId };
-    let start: IdempotencyStart;
+    let start: IdempotencyStart & { readonly recorded?: FlowRows };
     try {
       start = await this.deps.store.transaction(async (tx) => {
         const begun = await startIdempotentRequest(tx, request, {
@@ -131,7 +131,7 @@ export class PaymentService {
         }
         return {
           kind: begun.kind,
-          key: await this.recordPayment(tx, checked, begun.key, paymentId, now, cause),
+          ...(await this.recordPayment(tx, checked, begun.key, paymentId, now, cause)),
         };
       });
     } catch (error) {
@@ -150,7 +150,7 @@ export class PaymentService {
     if (start.kind === 'new') {
       reach(this.flowDeps.faults, 'payment.after_key_insert');
     }
-    const result = await this.flow.run(start.key, cause);
+    const result = await this.flow.run(start.key, cause, start.recorded);
     this.deps.logger.info('payment answered', { paymentId: result.view.payment.id, result: result.kind });
     return { replayed: false, result };
   }
@@ -244,7 +244,7 @@ export class PaymentService {
     paymentId: PaymentId,
     now: Date,
     cause: Cause,
-  ): Promise<IdempotencyKey> {
+  ): Promise<{ readonly key: IdempotencyKey; readonly recorded: FlowRows }> {
     const { accountId, plan } = checked;
     const customer = await tx.customers.findOrCreate({ accountId, userId: checked.userId });
     const subscription = await tx.subscriptions.create(
@@ -274,6 +274,12 @@ export class PaymentService {
       },
       cause,
     );
-    return tx.idempotencyKeys.update(key.id, { resourceId: payment.id, recoveryPoint: 'payment_created' });
+    return {
+      key: await tx.idempotencyKeys.update(key.id, {
+        resourceId: payment.id,
+        recoveryPoint: 'payment_created',
+      }),
+      recorded: { payment, customer, card: null },
+    };
   }
 }

@@ -35,6 +35,8 @@ export async function handleIntentEvent(ctx: HandlerContext, intent: GatewayInte
     }
     source = current;
   }
-  await applyObservation(ctx.tx, payment, observeIntent(source), ctx.now, ctx.cause);
+  await applyObservation(ctx.tx, payment, observeIntent(source), ctx.now, ctx.cause, {
+    readInThisTransaction: true,
+  });
   return PROCESSED;
 }

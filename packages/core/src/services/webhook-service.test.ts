@@ -263,9 +263,9 @@ describe('WebhookService.processDue: PaymentIntent events', () => {
       await h.deliver(h.stripe.intentEvent('payment_intent.succeeded', intentId));
     }
     const stop = new AbortController();
-    // Aborted once the first event is claimed: the pass ends after it.
+    // Aborted as the first event's transaction opens: the pass finishes that event and ends.
+    h.onNextTransaction(() => stop.abort());
     const pass = h.webhooks.processDue({ signal: stop.signal });
-    stop.abort();
     expect(await pass).toEqual({ processed: 1, ignored: 0, failed: 0, dead: 0 });
     expect(h.memory.tables.webhookEvents.map((e) => e.status).sort()).toEqual(['pending', 'processed']);
 

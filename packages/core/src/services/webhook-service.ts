@@ -25,7 +25,7 @@ import {
   type HandlerResult,
 } from './webhook-handler-context.js';
 import { catchUpOnEvents, type CatchUpOptions, type CatchUpReport } from './webhook-catch-up.js';
-import { handleWebhookEvent } from './webhook-handlers.js';
+import { HANDLED_WEBHOOK_EVENT_TYPES, handleWebhookEvent } from './webhook-handlers.js';
 import { storeWebhookEvent, type WebhookOrigin } from './webhook-storage.js';
 import type { WebhookBatchReport, WebhookOutcome, WebhookStatus } from './webhook-results.js';
 import {
@@ -97,6 +97,9 @@ const FETCH_LEASE_MS = 30_000;
 const MAX_FETCH_ROUNDS = 3;
 /** The most of an error message kept on the event row. */
 const MAX_ERROR_LENGTH = 500;
+
+/** Events of unhandled types marked `ignored` per statement: one short UPDATE, whatever the pass's limit. */
+const IGNORE_BATCH = 500;
 
 /** What the fetch rounds of one attempt gathered. */
 interface FetchedSoFar extends Fetched {
@@ -176,7 +179,10 @@ export class WebhookService {
   ): Promise<WebhookBatchReport> {
     const report = { processed: 0, ignored: 0, failed: 0, dead: 0 };
     const limit = options.limit ?? Number.POSITIVE_INFINITY;
-    for (let n = 0; n < limit && options.signal?.aborted !== true; n++) {
+    // Types pay does not handle first, a batch per statement: they change nothing but their own row,
+    // so their order against the handled events does not matter, and most of a busy inbox is them.
+    report.ignored = await this.ignoreUnhandled(Math.min(limit, IGNORE_BATCH));
+    for (let n = report.ignored; n < limit && options.signal?.aborted !== true; n++) {
       const outcome = await this.processOne();
       if (outcome === null) {
         break;
@@ -238,6 +244,26 @@ export class WebhookService {
     const count = await this.deps.store.repos.webhookEvents.requeueDead(this.deps.clock.now());
     this.deps.logger.info('dead webhook events re-queued', { count });
     return count;
+  }
+
+  /** Marks up to `limit` due events of types pay does not handle `ignored`, in one statement. */
+  private async ignoreUnhandled(limit: number): Promise<number> {
+    const now = this.deps.clock.now();
+    const ignored = await this.deps.store.repos.webhookEvents.ignoreDueUnhandled(
+      now,
+      HANDLED_WEBHOOK_EVENT_TYPES,
+      limit,
+    );
+    if (ignored.length > 0) {
+      this.deps.logger.info('webhook events ignored: pay does not handle their types', {
+        count: ignored.length,
+        types: [...new Set(ignored.map((event) => event.type))],
+      });
+    }
+    for (const event of ignored) {
+      this.report(event, 'ignored');
+    }
+    return ignored.length;
   }
 
   /** One event, start to end: null when none is due; `skipped` when another worker took it over. */
@@ -367,7 +393,10 @@ export class WebhookService {
     return status;
   }
 
-  private report(event: WebhookEvent, status: WebhookOutcome['status']): void {
+  private report(
+    event: Pick<WebhookEvent, 'type' | 'stripeCreatedAt'>,
+    status: WebhookOutcome['status'],
+  ): void {
     this.deps.observe?.({
       status,
       type: event.type,

@@ -197,6 +197,28 @@ export function memoryWebhookEvents(tables: InboxTables): WebhookEventRepository
           .sort((a, b) => a.nextAttemptAt.getTime() - b.nextAttemptAt.getTime() || (a.id < b.id ? -1 : 1))
           .slice(0, limit),
       ),
+    ignoreDueUnhandled: (at, handledTypes, limit) => {
+      const due = tables.webhookEvents
+        .filter(
+          (e) =>
+            WAITING.includes(e.status) &&
+            e.nextAttemptAt.getTime() <= at.getTime() &&
+            !handledTypes.includes(e.type),
+        )
+        .sort((a, b) => a.nextAttemptAt.getTime() - b.nextAttemptAt.getTime() || (a.id < b.id ? -1 : 1))
+        .slice(0, limit);
+      for (const event of due) {
+        update(event.id, { status: 'ignored', processedAt: at, attempts: event.attempts + 1 });
+      }
+      return Promise.resolve(
+        due.map(({ id, stripeEventId, type, stripeCreatedAt }) => ({
+          id,
+          stripeEventId,
+          type,
+          stripeCreatedAt,
+        })),
+      );
+    },
     markProcessed: (id, at, status) => {
       const event = byId(id);
       update(id, { status, processedAt: at, attempts: (event?.attempts ?? 0) + 1 });

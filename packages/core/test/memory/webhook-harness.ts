@@ -35,6 +35,8 @@ export interface WebhookHarness {
   payment(id: Payment['id']): Payment;
   /** Delivers each event (the API's part: verified, then stored). */
   deliver(...deliveries: readonly Delivery[]): Promise<void>;
+  /** Runs `hook` once, as the next transaction opens (before its first statement). */
+  onNextTransaction(hook: () => void): void;
 }
 
 export async function webhookHarness(overrides: Partial<WebhookServiceDeps> = {}): Promise<WebhookHarness> {
@@ -44,10 +46,14 @@ export async function webhookHarness(overrides: Partial<WebhookServiceDeps> = {}
   const serial = serialised(memory.store, faults);
   // Transactions run one at a time here, so a counter tells whether one is open.
   let open = 0;
+  let nextTransactionHook: (() => void) | null = null;
   const store: Store = {
     repos: serial.repos,
     transaction: (fn) =>
       serial.transaction(async (tx) => {
+        const hook = nextTransactionHook;
+        nextTransactionHook = null;
+        hook?.();
         open += 1;
         try {
           return await fn(tx);
@@ -105,6 +111,9 @@ export async function webhookHarness(overrides: Partial<WebhookServiceDeps> = {}
     payments,
     webhooks: worker(),
     worker,
+    onNextTransaction(hook) {
+      nextTransactionHook = hook;
+    },
     async pay(card = 'pm_card_visa') {
       users += 1;
       const attempt = await payments.create(

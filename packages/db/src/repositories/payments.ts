@@ -5,6 +5,7 @@ import {
   type Payment,
   type PaymentEvent,
   type PaymentPatch,
+  type PaymentStatus,
   type PaymentRepository,
 } from '@pay/core';
 import type { PaymentEventRow, PaymentRow } from '../rows.js';
@@ -67,37 +68,47 @@ export function createPaymentRepository(x: Executor): PaymentRepository {
   return {
     async create(input, cause) {
       const now = new Date();
+      const id = input.id ?? newId('payment', now);
       return x.atomic(async (db) => {
-        const rows = await db
-          .insert(payments)
-          .values({
-            id: input.id ?? newId('payment', now),
-            accountId: input.accountId,
-            customerId: input.customerId,
-            paymentMethodId: input.paymentMethodId ?? null,
-            planId: input.planId ?? null,
-            subscriptionId: input.subscriptionId ?? null,
-            billingReason: input.billingReason,
-            amount: input.amount,
-            currency: input.currency,
-            status: 'pending',
-            stripeIdempotencyKey: input.stripeIdempotencyKey,
-            description: input.description ?? null,
-            returnUrl: input.returnUrl ?? null,
-            billingPeriodStart: input.renewal?.periodStart ?? null,
-            billingPeriodEnd: input.renewal?.periodEnd ?? null,
-            renewalAttempt: input.renewal?.attempt ?? null,
-            createdAt: now,
-            updatedAt: now,
-          })
-          .returning();
-        const payment = single(rows, 'INSERT payments');
-        await db.insert(paymentEvents).values({
-          id: newId('paymentEvent', now),
-          paymentId: payment.id,
-          ...ledgerColumns({ accountId: payment.accountId, from: null, to: payment.status, cause, at: now }),
-        });
-        return toPayment(payment);
+        // Both INSERTs go out in one round trip (pipelined on the transaction's connection). The server
+        // runs them in order, and when the first fails the transaction fails, the second with it.
+        const [rows] = await Promise.all([
+          db
+            .insert(payments)
+            .values({
+              id,
+              accountId: input.accountId,
+              customerId: input.customerId,
+              paymentMethodId: input.paymentMethodId ?? null,
+              planId: input.planId ?? null,
+              subscriptionId: input.subscriptionId ?? null,
+              billingReason: input.billingReason,
+              amount: input.amount,
+              currency: input.currency,
+              status: 'pending',
+              stripeIdempotencyKey: input.stripeIdempotencyKey,
+              description: input.description ?? null,
+              returnUrl: input.returnUrl ?? null,
+              billingPeriodStart: input.renewal?.periodStart ?? null,
+              billingPeriodEnd: input.renewal?.periodEnd ?? null,
+              renewalAttempt: input.renewal?.attempt ?? null,
+              createdAt: now,
+              updatedAt: now,
+            })
+            .returning(),
+          db.insert(paymentEvents).values({
+            id: newId('paymentEvent', now),
+            paymentId: id,
+            ...ledgerColumns<PaymentStatus>({
+              accountId: input.accountId,
+              from: null,
+              to: 'pending',
+              cause,
+              at: now,
+            }),
+          }),
+        ]);
+        return toPayment(single(rows, 'INSERT payments'));
       });
     },
 

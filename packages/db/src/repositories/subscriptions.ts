@@ -60,36 +60,33 @@ export function createSubscriptionRepository(x: Executor): SubscriptionRepositor
   return {
     async create(input, cause) {
       const now = new Date();
+      const id = input.id ?? newId('subscription', now);
       return x.atomic(async (db) => {
-        const rows = await db
-          .insert(subscriptions)
-          .values({
-            id: input.id ?? newId('subscription', now),
-            accountId: input.accountId,
-            customerId: input.customerId,
-            planId: input.planId,
-            paymentMethodId: input.paymentMethodId ?? null,
-            status: input.status,
-            currentPeriodStart: input.currentPeriodStart,
-            currentPeriodEnd: input.currentPeriodEnd,
-            nextBillingAt: input.nextBillingAt,
-            createdAt: now,
-            updatedAt: now,
-          })
-          .returning();
-        const subscription = single(rows, 'INSERT subscriptions');
-        await db.insert(subscriptionEvents).values({
-          id: newId('subscriptionEvent', now),
-          subscriptionId: subscription.id,
-          ...ledgerColumns({
-            accountId: subscription.accountId,
-            from: null,
-            to: subscription.status,
-            cause,
-            at: now,
+        // Both INSERTs go out in one round trip, as payments.create's do.
+        const [rows] = await Promise.all([
+          db
+            .insert(subscriptions)
+            .values({
+              id,
+              accountId: input.accountId,
+              customerId: input.customerId,
+              planId: input.planId,
+              paymentMethodId: input.paymentMethodId ?? null,
+              status: input.status,
+              currentPeriodStart: input.currentPeriodStart,
+              currentPeriodEnd: input.currentPeriodEnd,
+              nextBillingAt: input.nextBillingAt,
+              createdAt: now,
+              updatedAt: now,
+            })
+            .returning(),
+          db.insert(subscriptionEvents).values({
+            id: newId('subscriptionEvent', now),
+            subscriptionId: id,
+            ...ledgerColumns({ accountId: input.accountId, from: null, to: input.status, cause, at: now }),
           }),
-        });
-        return toSubscription(subscription);
+        ]);
+        return toSubscription(single(rows, 'INSERT subscriptions'));
       });
     },
 

@@ -1,14 +1,16 @@
-import { and, asc, count, desc, eq, lte, max, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, inArray, lte, max, notInArray, sql } from 'drizzle-orm';
 import {
   InternalError,
   WEBHOOK_EVENT_STATUSES,
   newId,
+  type NewWebhookEvent,
   type WebhookEvent,
   type WebhookEventRepository,
   type WebhookEventStatus,
 } from '@pay/core';
 import type { WebhookEventRow } from '../rows.js';
-import type { Executor } from '../store.js';
+import type { Db, Executor } from '../store.js';
+import { DeliveryBatcher, type StoredDelivery } from './delivery-batcher.js';
 import { webhookEvents } from '../tables.js';
 import { firstOrNull, olderThan, pageFetchSize, toPage } from './shared.js';
 
@@ -30,46 +32,70 @@ const toWebhookEvent = (row: WebhookEventRow): WebhookEvent => ({
   processedAt: row.processedAt,
 });
 
+/**
+ * Stores deliveries, each Stripe id once. Stripe delivers at least once and may redeliver while the
+ * first delivery is still being stored: ON CONFLICT DO NOTHING makes the second INSERT wait for the
+ * first to commit and then store nothing; under READ COMMITTED the following SELECT (a new snapshot)
+ * sees the winner.
+ */
+async function storeDeliveries(
+  db: Db,
+  inputs: readonly NewWebhookEvent[],
+): Promise<ReadonlyMap<string, StoredDelivery>> {
+  const inserted = await db
+    .insert(webhookEvents)
+    .values(
+      inputs.map((input) => ({
+        id: newId('webhookEvent', input.receivedAt),
+        stripeEventId: input.stripeEventId,
+        type: input.type,
+        apiVersion: input.apiVersion,
+        livemode: input.livemode,
+        objectId: input.objectId,
+        payload: input.payload,
+        signatureVerified: input.signatureVerified,
+        status: 'pending' as const,
+        attempts: 0,
+        nextAttemptAt: input.receivedAt,
+        stripeCreatedAt: input.stripeCreatedAt,
+        receivedAt: input.receivedAt,
+      })),
+    )
+    .onConflictDoNothing({ target: webhookEvents.stripeEventId })
+    .returning();
+  const stored = new Map<string, StoredDelivery>(
+    inserted.map((row) => [row.stripeEventId, { event: toWebhookEvent(row), inserted: true }]),
+  );
+  const known = inputs.map((input) => input.stripeEventId).filter((id) => !stored.has(id));
+  if (known.length > 0) {
+    const rows = await db.select().from(webhookEvents).where(inArray(webhookEvents.stripeEventId, known));
+    for (const row of rows) {
+      stored.set(row.stripeEventId, { event: toWebhookEvent(row), inserted: false });
+    }
+  }
+  return stored;
+}
+
+/** The answer for `input` out of a batch's answers. */
+function only(input: NewWebhookEvent): (stored: ReadonlyMap<string, StoredDelivery>) => StoredDelivery {
+  return (stored) => {
+    const result = stored.get(input.stripeEventId);
+    if (result === undefined) {
+      throw new InternalError('A webhook event conflicted on its Stripe id but cannot be read back.', {
+        context: { stripeEventId: input.stripeEventId },
+      });
+    }
+    return result;
+  };
+}
+
 export function createWebhookEventRepository(x: Executor): WebhookEventRepository {
+  // Deliveries through the root repositories (the webhook route) are group-committed; inside a
+  // transaction a delivery is stored by that transaction, alone.
+  const batcher = x.root ? new DeliveryBatcher((inputs) => storeDeliveries(x.db(), inputs)) : null;
   return {
-    async insert(input) {
-      const db = x.db();
-      // Stripe delivers at least once and may redeliver while the first delivery is still being
-      // stored. ON CONFLICT DO NOTHING makes the second INSERT wait for the first to commit and then
-      // store nothing; under READ COMMITTED the following SELECT (a new snapshot) sees the winner.
-      const inserted = await db
-        .insert(webhookEvents)
-        .values({
-          id: newId('webhookEvent', input.receivedAt),
-          stripeEventId: input.stripeEventId,
-          type: input.type,
-          apiVersion: input.apiVersion,
-          livemode: input.livemode,
-          objectId: input.objectId,
-          payload: input.payload,
-          signatureVerified: input.signatureVerified,
-          status: 'pending',
-          attempts: 0,
-          nextAttemptAt: input.receivedAt,
-          stripeCreatedAt: input.stripeCreatedAt,
-          receivedAt: input.receivedAt,
-        })
-        .onConflictDoNothing({ target: webhookEvents.stripeEventId })
-        .returning();
-      if (inserted[0] !== undefined) {
-        return { event: toWebhookEvent(inserted[0]), inserted: true };
-      }
-      const rows = await db
-        .select()
-        .from(webhookEvents)
-        .where(eq(webhookEvents.stripeEventId, input.stripeEventId));
-      const existing = rows[0];
-      if (existing === undefined) {
-        throw new InternalError('A webhook event conflicted on its Stripe id but cannot be read back.', {
-          context: { stripeEventId: input.stripeEventId },
-        });
-      }
-      return { event: toWebhookEvent(existing), inserted: false };
+    insert(input) {
+      return batcher === null ? storeDeliveries(x.db(), [input]).then(only(input)) : batcher.store(input);
     },
 
     async findByStripeId(stripeEventId) {
@@ -97,6 +123,36 @@ export function createWebhookEventRepository(x: Executor): WebhookEventRepositor
         .limit(limit)
         .for('update', { skipLocked: true });
       return rows.map(toWebhookEvent);
+    },
+
+    async ignoreDueUnhandled(now, handledTypes, limit) {
+      // The same due order, partial index and SKIP LOCKED as claimDue, so a batch never waits on a row
+      // another worker holds (a handled event it is applying, or another batch).
+      const due = x
+        .db()
+        .select({ id: webhookEvents.id })
+        .from(webhookEvents)
+        .where(
+          and(
+            sql`${webhookEvents.status} IN ('pending', 'failed')`,
+            lte(webhookEvents.nextAttemptAt, now),
+            notInArray(webhookEvents.type, [...handledTypes]),
+          ),
+        )
+        .orderBy(asc(webhookEvents.nextAttemptAt), asc(webhookEvents.id))
+        .limit(limit)
+        .for('update', { skipLocked: true });
+      return await x
+        .db()
+        .update(webhookEvents)
+        .set({ status: 'ignored', processedAt: now, attempts: sql`${webhookEvents.attempts} + 1` })
+        .where(inArray(webhookEvents.id, due))
+        .returning({
+          id: webhookEvents.id,
+          stripeEventId: webhookEvents.stripeEventId,
+          type: webhookEvents.type,
+          stripeCreatedAt: webhookEvents.stripeCreatedAt,
+        });
     },
 
     async markProcessed(id, at, status) {

@@ -89,6 +89,62 @@ export function inboxTests(ctx: SuiteContext): void {
       expect(await ctx.db().store.transaction((tx) => tx.webhookEvents.claimDue(now, 2))).toHaveLength(2);
     });
 
+    it('marks due events of unhandled types ignored in one batch, oldest first, and leaves handled and held ones', async () => {
+      const repos = ctx.repos();
+      await drainDue(repos);
+      const now = new Date();
+      const at = (ms: number) => new Date(now.getTime() + ms);
+      const handled = await repos.webhookEvents.insert(stripeEvent(at(-60_000)));
+      const older = await repos.webhookEvents.insert(stripeEvent(at(-50_000), { type: 'customer.created' }));
+      const newer = await repos.webhookEvents.insert(stripeEvent(at(-40_000), { type: 'charge.updated' }));
+      const notYet = await repos.webhookEvents.insert(stripeEvent(at(60_000), { type: 'charge.updated' }));
+      const held = await repos.webhookEvents.insert(stripeEvent(at(-30_000), { type: 'charge.updated' }));
+      const handledTypes = ['payment_intent.succeeded'];
+
+      const holding = deferred();
+      const release = deferred();
+      const holder =
+        ctx.db().driver === 'postgres'
+          ? ctx.db().store.transaction(async (tx) => {
+              await tx.webhookEvents.claimById(held.event.id);
+              holding.resolve();
+              await release.promise;
+            })
+          : null;
+      if (holder !== null) {
+        await holding.promise;
+      }
+      const first = await repos.webhookEvents.ignoreDueUnhandled(now, handledTypes, 1);
+      const rest = await repos.webhookEvents.ignoreDueUnhandled(now, handledTypes, 10);
+      release.resolve();
+      await holder;
+
+      expect(first.map((e) => e.id)).toEqual([older.event.id]);
+      expect(first[0]).toEqual({
+        id: older.event.id,
+        stripeEventId: older.event.stripeEventId,
+        type: 'customer.created',
+        stripeCreatedAt: older.event.stripeCreatedAt,
+      });
+      // On PostgreSQL the row another worker holds is skipped, not waited for; PGlite has one connection.
+      expect(rest.map((e) => e.id)).toEqual(
+        ctx.db().driver === 'postgres' ? [newer.event.id] : [newer.event.id, held.event.id],
+      );
+      expect(await repos.webhookEvents.findByStripeId(older.event.stripeEventId)).toMatchObject({
+        status: 'ignored',
+        processedAt: now,
+        attempts: 1,
+      });
+      for (const untouched of [handled, notYet]) {
+        expect(await repos.webhookEvents.findByStripeId(untouched.event.stripeEventId)).toMatchObject({
+          status: 'pending',
+          attempts: 0,
+          processedAt: null,
+        });
+      }
+      await drainDue(repos);
+    });
+
     it('marks events processed, failed and dead, and counts them by status', async () => {
       const repos = ctx.repos();
       const before = await repos.webhookEvents.countByStatus();
