@@ -163,7 +163,7 @@ async function apiPayments() {
 
 /**
  * apps/api/bench/webhooks.cjs: acks at each level (BENCH_RUNS runs) and the drain of a backlog with
- * 1 and 2 workers; BENCH_WEBHOOK_BACKLOG and BENCH_WEBHOOK_WORKERS pass through from the environment.
+ * 1, 2 and 4 workers; BENCH_WEBHOOK_BACKLOG and BENCH_WEBHOOK_WORKERS pass through from the environment.
  */
 async function apiWebhooks() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pay-bench-'));
@@ -254,6 +254,9 @@ function machine() {
     // Other work on the machine skews every figure: a load near the core count before the bench
     // starts means the figures are not this machine's best.
     load_average_at_start: os.loadavg().map((load) => Number(load.toFixed(2))),
+    // BENCH_PIN as the benchmarks apply it (`none`, or role:cores pairs); api/payments' extra.cores
+    // says which cores each process was allowed and ran on.
+    pinning: require(path.join(ROOT, 'apps/api/bench/processes.cjs')).pinSetting(),
   };
 }
 
@@ -365,6 +368,10 @@ async function main() {
     process.stdout.write(
       `\nAPI peak RSS (VmHWM): ${rss === null ? 'n/a' : `${(rss / 2 ** 20).toFixed(0)} MiB`}\n`,
     );
+    if (payments.extra.cores !== undefined) {
+      const { coreLines } = require(path.join(ROOT, 'apps/api/bench/processes.cjs'));
+      process.stdout.write(`${coreLines(payments.extra.cores, payments.extra.pinning).join('\n')}\n`);
+    }
   }
   const webhooks = benchmarks.find((b) => b.name === 'api/webhooks');
   if (webhooks?.extra?.drain !== undefined) {

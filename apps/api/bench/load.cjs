@@ -8,7 +8,7 @@
 
 const http = require('node:http');
 
-/** One POST with a JSON body; resolves with the status and the raw body text. */
+/** One POST with a JSON body; resolves with the status, the `Idempotent-Replayed` header and the raw body text. */
 function postJson(agent, url, headers, body) {
   const payload = JSON.stringify(body);
   return new Promise((resolve, reject) => {
@@ -27,7 +27,11 @@ function postJson(agent, url, headers, body) {
         const chunks = [];
         res.on('data', (chunk) => chunks.push(chunk));
         res.on('end', () =>
-          resolve({ status: res.statusCode, text: Buffer.concat(chunks).toString('utf8') }),
+          resolve({
+            status: res.statusCode,
+            replayed: res.headers['idempotent-replayed'] === 'true',
+            text: Buffer.concat(chunks).toString('utf8'),
+          }),
         );
         res.on('error', reject);
       },
@@ -46,7 +50,8 @@ function createAgent(concurrency) {
  * Takes payments at `concurrency` for `seconds`. Every request has a fresh Idempotency-Key and a fresh
  * user_id, so each is a new subscriber's first payment: pay creates the customer, attaches the card,
  * creates and confirms the intent. Resolves with each succeeded payment's id and latency (ms, measured
- * with process.hrtime.bigint around the whole request), the failures by status, and the first failure.
+ * with process.hrtime.bigint around the whole request), its key, body and answer (for driveReplays),
+ * the failures by status, and the first failure.
  * `shouldStop()` true ends the workers early (Ctrl-C).
  */
 async function drivePayments({ agent, apiUrl, apiKey, planId, concurrency, seconds, label, shouldStop }) {
@@ -87,7 +92,7 @@ async function drivePayments({ agent, apiUrl, apiKey, planId, concurrency, secon
         // Counted below as a failure with the raw text.
       }
       if (res.status === 201 && payment !== null && payment.status === 'succeeded') {
-        samples.push({ paymentId: payment.id, latencyMs });
+        samples.push({ paymentId: payment.id, latencyMs, key, body, text: res.text });
       } else {
         fail(String(res.status), res.text.slice(0, 500));
       }
@@ -98,4 +103,58 @@ async function drivePayments({ agent, apiUrl, apiKey, planId, concurrency, secon
   return { elapsedMs: Number(process.hrtime.bigint() - started) / 1e6, samples, failures, firstFailure };
 }
 
-module.exports = { createAgent, drivePayments };
+/**
+ * Replays answered payments at `concurrency` for `seconds`: each request re-sends one of `answered`
+ * (drivePayments' samples, taken in turn, round and round) with its own Idempotency-Key and body. A
+ * replay counts only when it is one: 201, `Idempotent-Replayed: true`, and the very bytes of the first
+ * answer; anything else is a failure by kind (`not_replayed`, `body_differs`, the status, `network`).
+ * Resolves with the latencies of the good replays (ms), the failures and the first failure.
+ */
+async function driveReplays({ agent, apiUrl, apiKey, answered, concurrency, seconds, shouldStop }) {
+  const url = `${apiUrl}/api/v1/payments`;
+  const latencies = [];
+  const failures = {};
+  let firstFailure = null;
+  let seq = 0;
+  const fail = (kind, detail) => {
+    failures[kind] = (failures[kind] ?? 0) + 1;
+    firstFailure ??= `${kind}: ${detail}`;
+  };
+  const started = process.hrtime.bigint();
+  if (answered.length === 0) {
+    return { elapsedMs: 0, latencies, failures, firstFailure: 'no answered payment to replay' };
+  }
+  const deadline = started + BigInt(Math.round(seconds * 1e9));
+  async function worker() {
+    while (process.hrtime.bigint() < deadline && !shouldStop()) {
+      const original = answered[seq++ % answered.length];
+      const sent = process.hrtime.bigint();
+      let res;
+      try {
+        res = await postJson(
+          agent,
+          url,
+          { authorization: `Bearer ${apiKey}`, 'idempotency-key': original.key },
+          original.body,
+        );
+      } catch (err) {
+        fail('network', err && err.message ? err.message : String(err));
+        continue;
+      }
+      const latencyMs = Number(process.hrtime.bigint() - sent) / 1e6;
+      if (res.status !== 201) {
+        fail(String(res.status), res.text.slice(0, 500));
+      } else if (!res.replayed) {
+        fail('not_replayed', `${original.key} answered without Idempotent-Replayed: true`);
+      } else if (res.text !== original.text) {
+        fail('body_differs', `${original.key}: ${res.text.slice(0, 200)} ≠ ${original.text.slice(0, 200)}`);
+      } else {
+        latencies.push(latencyMs);
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return { elapsedMs: Number(process.hrtime.bigint() - started) / 1e6, latencies, failures, firstFailure };
+}
+
+module.exports = { createAgent, drivePayments, driveReplays };

@@ -1,7 +1,8 @@
 /*
  * The figures the payments bench reports, and how one run's measurements become them: latency
  * percentiles from the client, the gateway's share per payment from the sandbox's log, the mean from
- * pay's own histogram, and the CPU each process spent per payment.
+ * pay's own histogram, the API's event-loop delay from its /metrics, the CPU each process spent per
+ * payment, and the replays of the run's answered payments.
  */
 'use strict';
 
@@ -31,6 +32,15 @@ const FIGURES = [
     description: "per payment, its latency minus the sandbox's time for its calls",
   },
   { key: 'pay_added_p99_ms', label: 'pay added p99 ms', unit: 'ms', digits: 1 },
+  {
+    key: 'eventloop_delay_p99_ms',
+    label: 'API event-loop delay p99 ms',
+    unit: 'ms',
+    digits: 1,
+    description:
+      "the API's monitorEventLoopDelay p99 over the run (prom-client's, reset by the scrape at the run's start), less its 10 ms sampling interval",
+  },
+  { key: 'eventloop_delay_max_ms', label: 'API event-loop delay max ms', unit: 'ms', digits: 1 },
   {
     key: 'gateway_client_mean_ms',
     label: 'gateway mean ms (as pay sees it)',
@@ -69,6 +79,23 @@ const FIGURES = [
   { key: 'gateway_calls_per_payment', label: 'gateway calls/payment', unit: 'calls', digits: 0 },
   { key: 'payments', label: 'payments', unit: 'payments', digits: 0 },
   { key: 'failed_requests', label: 'failed requests', unit: 'requests', digits: 0 },
+  {
+    key: 'replays_per_s',
+    label: 'idempotent replays/s',
+    unit: 'replays/s',
+    digits: 1,
+    description:
+      "the run's answered payments re-sent with their key and body at the same concurrency, for as long as the run; each must answer the stored response",
+  },
+  { key: 'replay_p50_ms', label: 'replay p50 ms', unit: 'ms', digits: 1 },
+  { key: 'replay_p99_ms', label: 'replay p99 ms', unit: 'ms', digits: 1 },
+  {
+    key: 'failed_replays',
+    label: 'failed replays',
+    unit: 'requests',
+    digits: 0,
+    description: 'not 201, no Idempotent-Replayed: true, or not the first answer byte for byte',
+  },
   {
     key: 'attributed_share',
     label: 'share with gateway time',
@@ -151,4 +178,47 @@ function figuresOfRun(drive, log, histogramBefore, histogramAfter) {
   };
 }
 
-module.exports = { FIGURES, cpuSnapshot, cpuFigures, figuresOfRun };
+/**
+ * prom-client's monitorEventLoopDelay samples every 10 ms (collectDefaultMetrics' default precision)
+ * and records the time between samples, so an idle loop reads about 10 ms: the delay is the excess.
+ */
+const EVENT_LOOP_SAMPLING_MS = 10;
+
+/** A gauge's value from Prometheus' text format, or null when the scrape has no such line. */
+function gaugeValue(metricsText, name) {
+  const match = new RegExp(`^${name}(?:\\{[^}]*\\})?\\s+(\\S+)$`, 'm').exec(metricsText);
+  const value = match ? Number(match[1]) : NaN;
+  return Number.isFinite(value) ? value : null;
+}
+
+/**
+ * The API's event-loop delay over a run, from the /metrics scrape at its end. prom-client resets its
+ * monitorEventLoopDelay histogram on every collect, so the scrape at the run's start emptied it and
+ * this one holds the run alone (and the few ms of the scrapes themselves).
+ */
+function eventLoopFigures(metricsTextAfter) {
+  const ms = (name) => {
+    const seconds = gaugeValue(metricsTextAfter, name);
+    return seconds === null ? null : seconds * 1000 - EVENT_LOOP_SAMPLING_MS;
+  };
+  return {
+    eventloop_delay_p99_ms: ms('nodejs_eventloop_lag_p99_seconds'),
+    eventloop_delay_max_ms: ms('nodejs_eventloop_lag_max_seconds'),
+  };
+}
+
+/** The replay phase's figures (load.cjs driveReplays). */
+function replayFigures(replay) {
+  const sorted = sortedNumbers(replay.latencies);
+  const nullIfNaN = (v) => (Number.isFinite(v) ? v : null);
+  return {
+    replays: replay.latencies.length,
+    replays_per_s: replay.elapsedMs > 0 ? replay.latencies.length / (replay.elapsedMs / 1000) : null,
+    replay_p50_ms: nullIfNaN(percentile(sorted, 0.5)),
+    replay_p99_ms: nullIfNaN(percentile(sorted, 0.99)),
+    failed_replays: Object.values(replay.failures).reduce((a, b) => a + b, 0),
+    replay_failures_by_kind: replay.failures,
+  };
+}
+
+module.exports = { FIGURES, cpuSnapshot, cpuFigures, eventLoopFigures, figuresOfRun, replayFigures };

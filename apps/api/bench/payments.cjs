@@ -8,8 +8,13 @@
  * account, a service API key and a monthly plan made through @pay/runtime's services. Then a warm-up,
  * and for each concurrency level, BENCH_RUNS runs of BENCH_DURATION_S seconds (the levels interleaved
  * run by run, so a slow minute of the machine hits every level alike). Each request pays for a new
- * subscriber with pm_card_visa under a fresh Idempotency-Key. Between runs the sandbox is reset, so its
- * request log holds one run's calls and its memory does not grow.
+ * subscriber with pm_card_visa under a fresh Idempotency-Key. After each run, for as long again and at
+ * the same concurrency, the run's answered payments are replayed (same key, same body): each must be
+ * answered with the stored response. Between runs the sandbox is reset, so its request log holds one
+ * run's calls and its memory does not grow. The API's /metrics is scraped at each run's start and end:
+ * the gateway histogram's delta, and the event-loop delay (prom-client resets it on every scrape).
+ * Throughout the runs a sampler reads which cores the API, the sandbox, the load generator (this
+ * process) and the database's backends ran on; BENCH_PIN pins the first three (processes.cjs).
  *
  * Figures are printed and written, never judged: the exit code is non-zero only when the bench could
  * not run (the failures of single requests are counted in the figures).
@@ -18,17 +23,34 @@
  * BENCH_CONCURRENCY (default "1,16,64"), BENCH_WARMUP_S (default min(2, BENCH_DURATION_S)), BENCH_JSON (write the result
  * there as JSON), BENCH_ADMIN_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres),
  * BENCH_API_NODE_ARGS (node flags for the API process: `--cpu-prof --cpu-prof-dir=/tmp/prof` profiles
- * it, the profile written when the bench stops it).
+ * it, the profile written when the bench stops it), BENCH_PIN (`api:0,sandbox:1,load:1`, or `none`).
  */
 'use strict';
 
 const fs = require('node:fs');
 const path = require('node:path');
-const { createBenchDatabase } = require('./database.cjs');
+const { createBenchDatabase, loadPostgres } = require('./database.cjs');
 const { parseGatewayHistogram } = require('./gateway-time.cjs');
-const { createAgent, drivePayments } = require('./load.cjs');
-const { FIGURES, cpuFigures, cpuSnapshot, figuresOfRun } = require('./payment-figures.cjs');
-const { API_MAIN, ROOT, peakRssBytes, startApiProcess, startSandboxProcess } = require('./processes.cjs');
+const { createAgent, drivePayments, driveReplays } = require('./load.cjs');
+const {
+  FIGURES,
+  cpuFigures,
+  cpuSnapshot,
+  eventLoopFigures,
+  figuresOfRun,
+  replayFigures,
+} = require('./payment-figures.cjs');
+const {
+  API_MAIN,
+  ROOT,
+  coreLines,
+  createCoreSampler,
+  peakRssBytes,
+  pinSelf,
+  pinSetting,
+  startApiProcess,
+  startSandboxProcess,
+} = require('./processes.cjs');
 const { summariseLevels, renderResultTable } = require('./summary.cjs');
 
 function numberFromEnv(name, fallback, { min, integer }) {
@@ -54,6 +76,12 @@ const LEVELS = (process.env.BENCH_CONCURRENCY || '1,16,64').split(',').map((leve
   return n;
 });
 
+/** The server createBenchDatabase uses (database.cjs reads the same variables), for pg_stat_activity. */
+const ADMIN_URL =
+  process.env.BENCH_ADMIN_DATABASE_URL ||
+  process.env.PAY_TEST_DATABASE_URL ||
+  'postgres://postgres@127.0.0.1:5432/postgres';
+
 /** Set by SIGINT/SIGTERM: the load stops and the bench cleans up instead of finishing. */
 let interrupted = false;
 
@@ -75,9 +103,19 @@ async function controlPlane(sandboxUrl, method, route) {
   return res.json();
 }
 
-async function gatewayHistogram(apiUrl) {
+/** The API's /metrics (no key needed). Scraping also resets prom-client's event-loop delay histogram. */
+async function scrapeMetrics(apiUrl) {
   const res = await fetch(`${apiUrl}/metrics`);
-  return parseGatewayHistogram(await res.text());
+  if (!res.ok) {
+    throw new Error(`GET /metrics answered ${res.status}`);
+  }
+  return res.text();
+}
+
+/** The pids of PostgreSQL's backends serving `database` (the API's pool), for the core sampler. */
+async function backendPids(admin, database) {
+  const rows = await admin`SELECT pid FROM pg_stat_activity WHERE datname = ${database}`;
+  return rows.map((row) => row.pid);
 }
 
 /** An account, a service key and a plan, through the same services the CLI calls. */
@@ -141,9 +179,14 @@ async function runBench() {
       (process.env.BENCH_API_NODE_ARGS || '').split(' ').filter((arg) => arg !== ''),
     );
     cleanups.unshift(() => api.stop());
+    // After the children started: a child inherits this process's affinity, taskset or not.
+    const loadAffinity = pinSelf();
+    const admin = loadPostgres()(ADMIN_URL, { max: 1, connect_timeout: 10, onnotice: () => undefined });
+    cleanups.unshift(() => admin.end({ timeout: 5 }));
     log(
       `sandbox ${sandbox.url} (pid ${sandbox.pid}), API ${api.url} (pid ${api.pid}); ` +
-        `${RUNS} run(s) × ${DURATION_S} s at concurrency ${LEVELS.join(', ')} after a ${WARMUP_S} s warm-up`,
+        `${RUNS} run(s) × ${DURATION_S} s at concurrency ${LEVELS.join(', ')} after a ${WARMUP_S} s warm-up; ` +
+        `BENCH_PIN ${pinSetting()} (load generator on cores ${loadAffinity ?? 'n/a'})`,
     );
 
     const agent = createAgent(Math.max(...LEVELS));
@@ -166,34 +209,65 @@ async function runBench() {
       }
     }
 
+    const cores = createCoreSampler();
+    cores.watch('api', [api.pid]);
+    cores.watch('sandbox', [sandbox.pid]);
+    cores.watch('load', [process.pid]);
+    cores.watch('postgres', await backendPids(admin, database.name));
+    cores.start();
     const runsByLevel = new Map(LEVELS.map((level) => [level, []]));
     for (let run = 1; run <= RUNS; run++) {
       for (const concurrency of LEVELS) {
         checkInterrupted();
         await controlPlane(sandbox.url, 'POST', 'reset');
-        const before = await gatewayHistogram(api.url);
+        const metricsBefore = await scrapeMetrics(api.url);
         const cpuBefore = cpuSnapshot(api, sandbox);
         const result = await drive(concurrency, DURATION_S, `r${run}c${concurrency}`);
         const cpuAfter = cpuSnapshot(api, sandbox);
-        const after = await gatewayHistogram(api.url);
+        const metricsAfter = await scrapeMetrics(api.url);
         const [requests, objects] = await Promise.all([
           controlPlane(sandbox.url, 'GET', 'requests'),
           controlPlane(sandbox.url, 'GET', 'ledger'),
         ]);
+        // The pool grows with the concurrency: its new backends are watched from now on.
+        cores.watch('postgres', await backendPids(admin, database.name));
+        checkInterrupted();
+        const replay = await driveReplays({
+          agent,
+          apiUrl: api.url,
+          apiKey,
+          answered: result.samples,
+          concurrency,
+          seconds: DURATION_S,
+          shouldStop: () => interrupted,
+        });
         const figures = {
-          ...figuresOfRun(result, { requests: requests.data, objects: objects.data }, before, after),
+          ...figuresOfRun(
+            result,
+            { requests: requests.data, objects: objects.data },
+            parseGatewayHistogram(metricsBefore),
+            parseGatewayHistogram(metricsAfter),
+          ),
+          ...eventLoopFigures(metricsAfter),
           ...cpuFigures(cpuBefore, cpuAfter, result.samples.length),
+          ...replayFigures(replay),
         };
         runsByLevel.get(concurrency).push(figures);
         log(
           `run ${run} c=${concurrency}: ${figures.payments} payments, ${figures.payments_per_s.toFixed(1)}/s, ` +
-            `p50 ${figures.latency_p50_ms?.toFixed(1)} ms, ${figures.failed_requests} failed`,
+            `p50 ${figures.latency_p50_ms?.toFixed(1)} ms, ${figures.failed_requests} failed; ` +
+            `event-loop delay p99 ${figures.eventloop_delay_p99_ms?.toFixed(1)} ms; ` +
+            `${figures.replays} replays, ${figures.replays_per_s?.toFixed(1)}/s, ${figures.failed_replays} failed`,
         );
         if (result.firstFailure !== null) {
           log(`run ${run} c=${concurrency}: first failure: ${result.firstFailure}`);
         }
+        if (replay.firstFailure !== null) {
+          log(`run ${run} c=${concurrency}: first failed replay: ${replay.firstFailure}`);
+        }
       }
     }
+    const coresUsed = cores.stop();
     checkInterrupted();
     agent.destroy();
 
@@ -209,6 +283,8 @@ async function runBench() {
       extra: {
         api_peak_rss_bytes: peakRssBytes(api.pid),
         sandbox_peak_rss_bytes: peakRssBytes(sandbox.pid),
+        pinning: pinSetting(),
+        cores: coresUsed,
       },
       environment: { postgres_version: database.serverVersion, database: database.name },
     };
@@ -225,7 +301,8 @@ function printResult(result) {
     `${renderResultTable(result)}\n` +
       `API peak RSS (VmHWM): ${mib(result.extra.api_peak_rss_bytes)}; sandbox: ${mib(result.extra.sandbox_peak_rss_bytes)}. ` +
       `PostgreSQL ${result.environment.postgres_version}.\n` +
-      "gateway = the sandbox's time answering a payment's calls; pay added = latency − gateway, per payment.\n",
+      "gateway = the sandbox's time answering a payment's calls; pay added = latency − gateway, per payment.\n" +
+      `${coreLines(result.extra.cores, result.extra.pinning).join('\n')}\n`,
   );
 }
 

@@ -2,10 +2,15 @@
  * The processes under test. The sandbox and the API each run in a process of their own, so neither
  * shares an event loop with the other or with the load generator: what the API's latency shows is the
  * API, not the bench's own JSON parsing or the sandbox's work.
+ *
+ * Pinning (BENCH_PIN, e.g. `api:0,sandbox:1,load:1`): each named role runs on those cores only, through
+ * `taskset -c` when it is spawned (api, sandbox, worker) or `taskset -a -p` for the bench process
+ * itself (load). `BENCH_PIN=none` pins nothing. Whatever the pinning, a CoreSampler says which cores
+ * each process was allowed and which it ran on.
  */
 'use strict';
 
-const { spawn } = require('node:child_process');
+const { spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const net = require('node:net');
 const path = require('node:path');
@@ -28,9 +33,110 @@ function freePort() {
   });
 }
 
-/** Spawns `node <nodeArgs> <script> <args>` keeping the last few KiB of its output, for the error when it dies. */
-function spawnNode(script, args, env, nodeArgs = []) {
-  const child = spawn(process.execPath, [...nodeArgs, script, ...args], {
+/** The roles BENCH_PIN may name. */
+const PIN_ROLES = ['api', 'sandbox', 'load', 'worker'];
+/** The cores this process could use before pinSelf: what a role BENCH_PIN does not name gets. */
+const AFFINITY_AT_START = readAffinity(process.pid);
+
+/**
+ * BENCH_PIN when unset: the API on the first core the bench may use, the sandbox and the load generator
+ * on the second; nothing pinned with fewer than two. On the loaded 2-core development VM that gave
+ * the better medians at c=16 (docs/performance.md, "Pinning": 37 against 31 payments/s, pay added p99
+ * 660 against 710 ms, within the runs' spread): the API's event loop no longer waits behind them.
+ */
+const DEFAULT_PIN = (() => {
+  const cpus = expandCpuList(AFFINITY_AT_START ?? '');
+  return cpus.length < 2 ? 'none' : `api:${cpus[0]},sandbox:${cpus[1]},load:${cpus[1]}`;
+})();
+
+/**
+ * BENCH_PIN as `{ role: cpus }` (cpus in taskset's list form, `0` or `0-1` or `0,2`); `{}` for `none`.
+ * Throws on a role it does not know or a core the bench could not use at its start.
+ */
+function pinning(raw = process.env.BENCH_PIN || DEFAULT_PIN) {
+  if (raw.trim() === 'none' || raw.trim() === '') {
+    return {};
+  }
+  // The bench's cores before pinSelf moved it: after, they would be the load generator's alone.
+  const allowed = expandCpuList(AFFINITY_AT_START ?? '');
+  const pins = {};
+  for (const pair of raw.split(',').reduce(joinCpuLists, [])) {
+    const match = /^(\w+):([\d,-]+)$/.exec(pair.trim());
+    if (!match || !PIN_ROLES.includes(match[1])) {
+      throw new Error(
+        `BENCH_PIN must be role:cpus pairs (roles ${PIN_ROLES.join(', ')}), e.g. api:0,sandbox:1,load:1; got "${raw}"`,
+      );
+    }
+    const cpus = expandCpuList(match[2]);
+    if (cpus.length === 0 || (allowed.length > 0 && cpus.some((cpu) => !allowed.includes(cpu)))) {
+      throw new Error(`BENCH_PIN: ${match[1]}:${match[2]} names a core outside ${allowed.join(',')}`);
+    }
+    pins[match[1]] = match[2];
+  }
+  return pins;
+}
+
+/** `api:0,2,sandbox:1` splits on every comma; a bare number joins the role before it again. */
+function joinCpuLists(pairs, item) {
+  if (/^[\d-]+$/.test(item.trim()) && pairs.length > 0) {
+    pairs[pairs.length - 1] += `,${item.trim()}`;
+  } else {
+    pairs.push(item);
+  }
+  return pairs;
+}
+
+/** `0-2,5` → [0, 1, 2, 5]. */
+function expandCpuList(list) {
+  const cpus = [];
+  for (const part of list.split(',').filter((p) => p.trim() !== '')) {
+    const [from, to = from] = part.split('-').map(Number);
+    for (let cpu = from; cpu <= to; cpu++) {
+      cpus.push(cpu);
+    }
+  }
+  return cpus;
+}
+
+/**
+ * The command line that runs `node` on the role's cores (taskset in front), or node alone. A child
+ * inherits its parent's affinity, so once the load generator is pinned, a role BENCH_PIN leaves out
+ * is given the cores the bench had at its start rather than the load generator's.
+ */
+function pinnedCommand(role, nodeArgv) {
+  const pins = pinning();
+  const cpus = pins[role] ?? (pins.load !== undefined ? (AFFINITY_AT_START ?? undefined) : undefined);
+  return cpus === undefined
+    ? { command: process.execPath, args: nodeArgv }
+    : { command: 'taskset', args: ['-c', cpus, process.execPath, ...nodeArgv] };
+}
+
+/**
+ * Pins this process (the load generator) and all its threads when BENCH_PIN names `load`; returns the
+ * cores it now may use. Threads started later inherit the main thread's affinity.
+ */
+function pinSelf() {
+  const cpus = pinning().load;
+  if (cpus !== undefined) {
+    const result = spawnSync('taskset', ['-a', '-p', '-c', cpus, String(process.pid)], { encoding: 'utf8' });
+    if (result.status !== 0) {
+      throw new Error(
+        `taskset -a -p -c ${cpus} ${process.pid} failed: ${result.error?.message ?? result.stderr.trim()}`,
+      );
+    }
+  }
+  return readAffinity(process.pid);
+}
+
+/**
+ * Spawns `node <nodeArgs> <script> <args>` (on the role's cores when BENCH_PIN names it), keeping the
+ * last few KiB of its output for the error when it dies. taskset execs node, so the pid is node's.
+ */
+function spawnNode(script, args, env, nodeArgs = [], role = null) {
+  const argv = [...nodeArgs, script, ...args];
+  const { command, args: commandArgs } =
+    role === null ? { command: process.execPath, args: argv } : pinnedCommand(role, argv);
+  const child = spawn(command, commandArgs, {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -68,9 +174,13 @@ function exitText({ code, signal }) {
 
 /** The sandbox's own CLI on a free port; resolves with its URL once it prints it. */
 async function startSandboxProcess() {
-  const proc = spawnNode(SANDBOX_BIN, ['--port', '0', '--host', '127.0.0.1'], {
-    PATH: process.env.PATH ?? '',
-  });
+  const proc = spawnNode(
+    SANDBOX_BIN,
+    ['--port', '0', '--host', '127.0.0.1'],
+    { PATH: process.env.PATH ?? '' },
+    [],
+    'sandbox',
+  );
   const url = await new Promise((resolve, reject) => {
     let seen = '';
     const onData = (chunk) => {
@@ -105,6 +215,7 @@ async function startApiProcess(env, nodeArgs = []) {
     [],
     { PATH: process.env.PATH ?? '', ...env, PORT: String(port) },
     nodeArgs,
+    'api',
   );
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + START_TIMEOUT_MS;
@@ -171,7 +282,153 @@ function machineCpuTicks() {
   }
 }
 
+/** `Cpus_allowed_list` of /proc/<pid>/status (`0-1`): the cores the process may run on; null without /proc. */
+function readAffinity(pid) {
+  try {
+    const match = /^Cpus_allowed_list:\s+(\S+)$/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? match[1] : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A thread's CPU ticks so far (user + system) and the core it last ran on (stat field 39), or null. */
+function threadStat(pid, tid) {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // Fields after the command name start at field 3: utime is 14, stime 15, processor 39.
+    return { ticks: Number(fields[11]) + Number(fields[12]), processor: Number(fields[36]) };
+  } catch {
+    return null;
+  }
+}
+
+function threadsOf(pid) {
+  try {
+    return fs.readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Which cores the processes of each role ran on. Every `intervalMs` it reads each thread's CPU ticks
+ * and the core it last ran on; the ticks a thread used since the previous sample are counted to that
+ * core. So the shares are an estimate (a thread that moved between samples is counted where it was
+ * last), good enough to tell "both cores" from "core 1 only". Reading /proc costs the load generator
+ * about a millisecond per sample: it is part of the load generator's CPU figure.
+ */
+function createCoreSampler(intervalMs = 100) {
+  /** role → Set of pids */
+  const roles = new Map();
+  /** `pid/tid` → ticks at the previous sample */
+  const last = new Map();
+  /** role → Map(core → ticks) */
+  const byCore = new Map();
+  /** role → Set of Cpus_allowed_list strings seen */
+  const allowed = new Map();
+  let timer = null;
+
+  const sample = () => {
+    for (const [role, pids] of roles) {
+      const counts = byCore.get(role);
+      for (const pid of pids) {
+        for (const tid of threadsOf(pid)) {
+          const stat = threadStat(pid, tid);
+          if (stat === null || !Number.isFinite(stat.ticks)) {
+            continue;
+          }
+          const key = `${pid}/${tid}`;
+          const previous = last.get(key);
+          last.set(key, stat.ticks);
+          // A thread seen for the first time counts from the next sample on: its earlier ticks were
+          // spent before the sampler watched (start-up, warm-up).
+          if (previous !== undefined && stat.ticks > previous) {
+            counts.set(stat.processor, (counts.get(stat.processor) ?? 0) + stat.ticks - previous);
+          }
+        }
+      }
+    }
+  };
+
+  return {
+    /** Watches `pids` as `role` from now on (PostgreSQL's backends are added as they appear). */
+    watch(role, pids) {
+      if (!roles.has(role)) {
+        roles.set(role, new Set());
+        byCore.set(role, new Map());
+        allowed.set(role, new Set());
+      }
+      for (const pid of pids) {
+        roles.get(role).add(pid);
+        const affinity = readAffinity(pid);
+        if (affinity !== null) {
+          allowed.get(role).add(affinity);
+        }
+      }
+    },
+    start() {
+      sample();
+      timer ??= setInterval(sample, intervalMs);
+      timer.unref();
+    },
+    /** Stops sampling; per role its pids, the cores it was allowed, and its sampled CPU by core. */
+    stop() {
+      if (timer !== null) {
+        clearInterval(timer);
+        timer = null;
+      }
+      sample();
+      const report = {};
+      for (const [role, pids] of roles) {
+        const counts = byCore.get(role);
+        const total = [...counts.values()].reduce((a, b) => a + b, 0);
+        report[role] = {
+          pids: [...pids],
+          allowed: [...allowed.get(role)],
+          cpu_ms_sampled: (total * 1000) / CLOCK_TICKS_PER_S,
+          share_by_core: Object.fromEntries(
+            [...counts.keys()]
+              .sort((a, b) => a - b)
+              .map((core) => [String(core), total === 0 ? 0 : Number((counts.get(core) / total).toFixed(3))]),
+          ),
+        };
+      }
+      return report;
+    },
+  };
+}
+
+/** The cores report as printed lines, one per role (the benches and scripts/bench.cjs print the same). */
+function coreLines(cores, pin) {
+  const lines = [`cores (BENCH_PIN ${pin ?? 'none'}): allowed, and share of sampled CPU time by core`];
+  for (const [role, c] of Object.entries(cores)) {
+    const shares = Object.entries(c.share_by_core)
+      .map(([core, share]) => `core ${core} ${(share * 100).toFixed(0)}%`)
+      .join(', ');
+    lines.push(
+      `  ${role.padEnd(10)} allowed ${c.allowed.join(' / ') || 'n/a'}; ran on ${shares || 'n/a'} ` +
+        `(${c.cpu_ms_sampled.toFixed(0)} ms CPU, ${c.pids.length} process${c.pids.length === 1 ? '' : 'es'})`,
+    );
+  }
+  return lines;
+}
+
+/** BENCH_PIN as the benches apply it: the raw setting, or `none`. */
+function pinSetting() {
+  return (process.env.BENCH_PIN || DEFAULT_PIN).trim() || 'none';
+}
+
 module.exports = {
+  coreLines,
+  createCoreSampler,
+  DEFAULT_PIN,
+  pinnedCommand,
+  pinning,
+  pinSelf,
+  pinSetting,
+  readAffinity,
   machineCpuTicks,
   ROOT,
   API_MAIN,

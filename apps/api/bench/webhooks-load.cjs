@@ -9,7 +9,7 @@ const { spawn } = require('node:child_process');
 const { createHmac, randomBytes } = require('node:crypto');
 const http = require('node:http');
 const path = require('node:path');
-const { ROOT } = require('./processes.cjs');
+const { ROOT, pinnedCommand } = require('./processes.cjs');
 
 const CLI_RUN = path.join(ROOT, 'apps', 'cli', 'bin', 'run.js');
 const WEBHOOK_ROUTE = '/api/v1/webhooks/stripe';
@@ -141,7 +141,14 @@ function payloadOf(event) {
 
 /** `pay worker` (the built CLI) with exactly `env`, recovery pushed a day away: only webhooks are measured. */
 function startWorker(env) {
-  const child = spawn(process.execPath, [CLI_RUN, 'worker', '--recovery-interval-ms', String(86_400_000)], {
+  // On BENCH_PIN's `worker` cores when it names them (processes.cjs).
+  const { command, args } = pinnedCommand('worker', [
+    CLI_RUN,
+    'worker',
+    '--recovery-interval-ms',
+    String(86_400_000),
+  ]);
+  const child = spawn(command, args, {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

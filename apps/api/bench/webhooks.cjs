@@ -23,8 +23,9 @@
  *
  * Figures are printed and written, never judged: the exit code is non-zero only when the bench could
  * not run. Options (environment): BENCH_DURATION_S (6), BENCH_RUNS (3), BENCH_CONCURRENCY ("1,16,64"),
- * BENCH_WEBHOOK_BACKLOG (10000), BENCH_WEBHOOK_WORKERS ("1,2"), BENCH_JSON (write the result there),
- * BENCH_ADMIN_DATABASE_URL (postgres://postgres@127.0.0.1:5432/postgres).
+ * BENCH_WEBHOOK_BACKLOG (10000), BENCH_WEBHOOK_WORKERS ("1,2,4"), BENCH_JSON (write the result there),
+ * BENCH_ADMIN_DATABASE_URL (postgres://postgres@127.0.0.1:5432/postgres), BENCH_PIN (processes.cjs:
+ * api, sandbox, load, and `worker` for the drain's workers).
  */
 'use strict';
 
@@ -37,6 +38,8 @@ const {
   ROOT,
   cpuTimeMs,
   peakRssBytes,
+  pinSelf,
+  pinSetting,
   startApiProcess,
   startSandboxProcess,
 } = require('./processes.cjs');
@@ -81,7 +84,7 @@ const DURATION_S = numberFromEnv('BENCH_DURATION_S', 6, { min: 0.1, integer: fal
 const RUNS = numberFromEnv('BENCH_RUNS', 3, { min: 1, integer: true });
 const LEVELS = listFromEnv('BENCH_CONCURRENCY', '1,16,64');
 const BACKLOG = numberFromEnv('BENCH_WEBHOOK_BACKLOG', 10_000, { min: 5, integer: true });
-const WORKER_COUNTS = listFromEnv('BENCH_WEBHOOK_WORKERS', '1,2');
+const WORKER_COUNTS = listFromEnv('BENCH_WEBHOOK_WORKERS', '1,2,4');
 const ADMIN_URL =
   process.env.BENCH_ADMIN_DATABASE_URL ||
   process.env.PAY_TEST_DATABASE_URL ||
@@ -302,8 +305,14 @@ async function runBench() {
     cleanups.unshift(() => sandbox.stop());
     const { apiKey, planId } = await seedAccount(database.url, sandbox.url);
     const secret = newWebhookSecret();
-    api = await startApiProcess(apiEnv(database.url, sandbox.url, secret));
+    api = await startApiProcess(
+      apiEnv(database.url, sandbox.url, secret),
+      (process.env.BENCH_API_NODE_ARGS ?? '').split(' ').filter(Boolean),
+    );
     cleanups.unshift(() => api.stop());
+    // After the children started: a child inherits this process's affinity, taskset or not.
+    const loadAffinity = pinSelf();
+    log(`BENCH_PIN ${pinSetting()} (load generator on cores ${loadAffinity ?? 'n/a'})`);
 
     // The events: real ones, from payments pay made.
     const payments = Math.ceil(BACKLOG / 5);
@@ -385,6 +394,7 @@ async function runBench() {
         payload_bytes_mean: Math.round(payloadBytes),
         drain: drains,
         api_peak_rss_bytes: apiPeakRss,
+        pinning: pinSetting(),
       },
       environment: { postgres_version: database.serverVersion, database: database.name },
     };
