@@ -46,6 +46,7 @@ const {
   coreLines,
   createCoreSampler,
   peakRssBytes,
+  childPids,
   pinSelf,
   pinSetting,
   startApiProcess,
@@ -210,7 +211,7 @@ async function runBench() {
     }
 
     const cores = createCoreSampler();
-    cores.watch('api', [api.pid]);
+    cores.watch('api', [api.pid, ...childPids(api.pid)]);
     cores.watch('sandbox', [sandbox.pid]);
     cores.watch('load', [process.pid]);
     cores.watch('postgres', await backendPids(admin, database.name));

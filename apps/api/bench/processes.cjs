@@ -18,6 +18,7 @@ const path = require('node:path');
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const SANDBOX_BIN = path.join(ROOT, 'packages', 'stripe-sandbox', 'bin', 'pay-stripe-sandbox.js');
 const API_MAIN = path.join(ROOT, 'apps', 'api', 'dist', 'main.js');
+const API_CLUSTER = path.join(ROOT, 'apps', 'api', 'dist', 'cluster.js');
 const START_TIMEOUT_MS = 60_000;
 const OUTPUT_TAIL_BYTES = 16 * 1024;
 
@@ -53,7 +54,7 @@ const DEFAULT_PIN = (() => {
  * BENCH_PIN as `{ role: cpus }` (cpus in taskset's list form, `0` or `0-1` or `0,2`); `{}` for `none`.
  * Throws on a role it does not know or a core the bench could not use at its start.
  */
-function pinning(raw = process.env.BENCH_PIN || DEFAULT_PIN) {
+function pinning(raw = pinSetting()) {
   if (raw.trim() === 'none' || raw.trim() === '') {
     return {};
   }
@@ -210,10 +211,22 @@ async function startSandboxProcess() {
  */
 async function startApiProcess(env, nodeArgs = []) {
   const port = await freePort();
+  // BENCH_API_PROCESSES=N: N API processes on one port (apps/api/dist/cluster.js, PAY_PROCESSES=N).
+  const processes = Number(process.env.BENCH_API_PROCESSES || '1');
+  if (!Number.isInteger(processes) || processes < 1) {
+    throw new Error(
+      `BENCH_API_PROCESSES must be a positive integer, got "${process.env.BENCH_API_PROCESSES}"`,
+    );
+  }
   const proc = spawnNode(
-    API_MAIN,
+    processes > 1 ? API_CLUSTER : API_MAIN,
     [],
-    { PATH: process.env.PATH ?? '', ...env, PORT: String(port) },
+    {
+      PATH: process.env.PATH ?? '',
+      ...env,
+      PORT: String(port),
+      ...(processes > 1 ? { PAY_PROCESSES: String(processes) } : {}),
+    },
     nodeArgs,
     'api',
   );
@@ -240,8 +253,20 @@ async function startApiProcess(env, nodeArgs = []) {
   }
 }
 
-/** The process's peak resident set size in bytes (Linux VmHWM), or null where /proc has no such line. */
+/**
+ * The peak resident set size in bytes (Linux VmHWM) of the process, or of the largest of its children
+ * when it has any (a cluster: each API process is one), or null where /proc has no such line.
+ */
 function peakRssBytes(pid) {
+  const children = childPids(pid);
+  if (children.length > 0) {
+    const peaks = children.map(ownPeakRssBytes).filter((peak) => peak !== null);
+    return peaks.length > 0 ? Math.max(...peaks) : null;
+  }
+  return ownPeakRssBytes(pid);
+}
+
+function ownPeakRssBytes(pid) {
   try {
     const match = /^VmHWM:\s+(\d+)\s+kB$/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
     return match ? Number(match[1]) * 1024 : null;
@@ -257,7 +282,29 @@ function peakRssBytes(pid) {
 const CLOCK_TICKS_PER_S = 100;
 
 /** CPU time (user + system) the process has used so far, in ms, or null where /proc has no stat file. */
+/** The pids of `pid`'s children (a cluster primary's API processes), or [] when it has none. */
+function childPids(pid) {
+  try {
+    return fs
+      .readdirSync(`/proc/${pid}/task`)
+      .flatMap((tid) => fs.readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim().split(/\s+/))
+      .filter((child) => child !== '')
+      .map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** CPU time of `pid` and its children (a cluster's primary and its API processes), in ms, or null. */
 function cpuTimeMs(pid) {
+  const own = ownCpuTimeMs(pid);
+  if (own === null) {
+    return null;
+  }
+  return childPids(pid).reduce((sum, child) => sum + (ownCpuTimeMs(child) ?? 0), own);
+}
+
+function ownCpuTimeMs(pid) {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name (field 2) may hold spaces; the fields after its closing parenthesis do not.
@@ -417,7 +464,9 @@ function coreLines(cores, pin) {
 
 /** BENCH_PIN as the benches apply it: the raw setting, or `none`. */
 function pinSetting() {
-  return (process.env.BENCH_PIN || DEFAULT_PIN).trim() || 'none';
+  // Several API processes are there to use every core: pinning them to one would defeat them.
+  const fallback = Number(process.env.BENCH_API_PROCESSES || '1') > 1 ? 'none' : DEFAULT_PIN;
+  return (process.env.BENCH_PIN || fallback).trim() || 'none';
 }
 
 module.exports = {
@@ -436,5 +485,6 @@ module.exports = {
   startSandboxProcess,
   startApiProcess,
   peakRssBytes,
+  childPids,
   cpuTimeMs,
 };
