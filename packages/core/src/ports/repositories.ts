@@ -344,6 +344,11 @@ export interface SubscriptionRepository {
   create(input: NewSubscription, cause: Cause): Promise<Subscription>;
   /** The account's subscription, or null (none, or another account's). */
   findById(accountId: AccountId, id: SubscriptionId): Promise<Subscription | null>;
+  /** The account's subscription and its plan, read together; null as {@link SubscriptionRepository.findById}. */
+  findWithPlan(
+    accountId: AccountId,
+    id: SubscriptionId,
+  ): Promise<{ readonly subscription: Subscription; readonly plan: Plan } | null>;
   /** Reads the subscription and locks its row until the transaction ends (`FOR UPDATE`). */
   lockById(id: SubscriptionId): Promise<Subscription | null>;
   /** Compare-and-set like {@link PaymentRepository.transition}; `from === to` updates fields only, with an event row. */

@@ -152,16 +152,17 @@ export class PaymentFlow {
         idempotencyKey: stripeCustomerKey(customer),
       }),
     );
-    return this.deps.store.transaction(async (tx) => {
-      const recorded = await tx.customers.setStripeCustomerId(customer.id, created.stripeCustomerId);
-      // Another payment of the same user recorded its Stripe customer first: use that one.
-      const current = recorded ?? (await tx.customers.findById(customer.accountId, customer.id));
-      reach(this.deps.faults, 'payment.after_create_customer_before_commit');
-      if (current === null || current.stripeCustomerId === null) {
-        throw new InternalError(`Customer ${customer.id} lost its Stripe customer.`);
-      }
-      return current.stripeCustomerId;
-    });
+    // One statement, so no transaction around it: a crash here leaves nothing recorded, as one before
+    // the commit of a transaction would.
+    reach(this.deps.faults, 'payment.after_create_customer_before_commit');
+    const { customers } = this.deps.store.repos;
+    const recorded = await customers.setStripeCustomerId(customer.id, created.stripeCustomerId);
+    // Another payment of the same user recorded its Stripe customer first: use that one.
+    const current = recorded ?? (await customers.findById(customer.accountId, customer.id));
+    if (current === null || current.stripeCustomerId === null) {
+      throw new InternalError(`Customer ${customer.id} lost its Stripe customer.`);
+    }
+    return current.stripeCustomerId;
   }
 
   private async attachCard(
@@ -353,7 +354,7 @@ export class PaymentFlow {
       const payment =
         observation === null
           ? await this.settled(tx, rows.payment, now, cause)
-          : await applyObservation(tx, rows.payment, observation, now, cause);
+          : await applyObservation(tx, rows.payment, observation, now, cause, { copy: 'recent' });
       const view = viewOf(payment, rows.customer.userId, rows.card);
       const rejected =
         observation?.kind === 'rejected' &&
@@ -382,7 +383,7 @@ export class PaymentFlow {
 
   /** The payment as the row holds it, with its subscription brought in line. */
   private async settled(tx: Repositories, payment: Payment, now: Date, cause: Cause): Promise<Payment> {
-    return applyObservation(tx, payment, { kind: 'pending' }, now, cause);
+    return applyObservation(tx, payment, { kind: 'pending' }, now, cause, { copy: 'recent' });
   }
 
   private retrieve(intentId: string): Promise<GatewayIntent> {

@@ -126,6 +126,13 @@ function moveFor(payment: Payment, observation: Observation): Move | null {
 }
 
 /**
+ * How current the caller's copy of a payment is: `read_in_this_transaction` (as current as reading it
+ * again), `recent` (written or read by the caller before this transaction: tried as it is, read again
+ * when it turns out to have moved). Without one, the copy is read again first.
+ */
+export type PaymentCopy = 'read_in_this_transaction' | 'recent';
+
+/**
  * Applies what Stripe said to the payment, inside `tx`, and returns the payment as it now is. The move
  * is a compare-and-set from the status just read: when another writer moved the payment first (null),
  * or the move would go backward (a late `processing` after `succeeded`), the row is left as it is.
@@ -137,29 +144,43 @@ export async function applyObservation(
   observation: Observation,
   now: Date,
   cause: Cause,
-  options: { readonly readInThisTransaction?: boolean } = {},
+  options: { readonly copy?: PaymentCopy } = {},
 ): Promise<Payment> {
-  // A copy read earlier in this same transaction is as current as reading it again here would be.
-  let current =
-    options.readInThisTransaction === true
-      ? payment
-      : ((await tx.payments.findById(payment.accountId, payment.id)) ?? payment);
-  const move = moveFor(current, observation);
-  // A captured payment moves only with its refunds (the state machine lets refunded go back to
-  // succeeded when a refund fails): a late `payment_intent.succeeded` must not take it there.
-  const captured = REFUND_SIDE.has(current.status);
-  if (
-    move !== null &&
-    !captured &&
-    move.to !== current.status &&
-    canTransition('payment', current.status, move.to)
-  ) {
-    const moved = await tx.payments.transition(
-      current.id,
-      { from: current.status, to: move.to, amount: move.amount, patch: move.patch },
-      cause,
-    );
-    current = moved ?? (await tx.payments.findById(payment.accountId, payment.id)) ?? current;
+  const reread = async (fallback: Payment): Promise<Payment> =>
+    (await tx.payments.findById(payment.accountId, payment.id)) ?? fallback;
+  let current = options.copy === undefined ? await reread(payment) : payment;
+  // A `recent` copy is tried as it is; if it needs no move or its compare-and-set misses, the row is
+  // read and the move decided again, exactly as if it had been read first.
+  let fresh = options.copy !== 'recent';
+  for (;;) {
+    const move = moveFor(current, observation);
+    // A captured payment moves only with its refunds (the state machine lets refunded go back to
+    // succeeded when a refund fails): a late `payment_intent.succeeded` must not take it there.
+    const captured = REFUND_SIDE.has(current.status);
+    const applies =
+      move !== null &&
+      !captured &&
+      move.to !== current.status &&
+      canTransition('payment', current.status, move.to);
+    if (applies) {
+      const moved = await tx.payments.transition(
+        current.id,
+        { from: current.status, to: move.to, amount: move.amount, patch: move.patch },
+        cause,
+      );
+      if (moved !== null) {
+        current = moved;
+        break;
+      }
+    }
+    if (fresh && !applies) {
+      break;
+    }
+    current = await reread(current);
+    if (fresh) {
+      break;
+    }
+    fresh = true;
   }
   await settleSubscription(tx, current, now, cause);
   return current;
@@ -179,19 +200,16 @@ export async function settleSubscription(
   if (payment.subscriptionId === null || payment.billingReason !== 'subscription_create') {
     return;
   }
-  const subscription = await tx.subscriptions.findById(payment.accountId, payment.subscriptionId);
-  if (subscription === null || subscription.status !== 'incomplete') {
+  const found = await tx.subscriptions.findWithPlan(payment.accountId, payment.subscriptionId);
+  if (found === null || found.subscription.status !== 'incomplete') {
     return;
   }
+  const { subscription, plan } = found;
   if (
     payment.status === 'succeeded' ||
     payment.status === 'partially_refunded' ||
     payment.status === 'refunded'
   ) {
-    const plan = await tx.plans.findById(payment.accountId, subscription.planId);
-    if (plan === null) {
-      throw new InternalError(`Subscription ${subscription.id} names a plan that does not exist.`);
-    }
     const end = addInterval(now, plan.interval);
     await tx.subscriptions.transition(
       subscription.id,

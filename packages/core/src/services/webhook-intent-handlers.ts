@@ -36,7 +36,7 @@ export async function handleIntentEvent(ctx: HandlerContext, intent: GatewayInte
     source = current;
   }
   await applyObservation(ctx.tx, payment, observeIntent(source), ctx.now, ctx.cause, {
-    readInThisTransaction: true,
+    copy: 'read_in_this_transaction',
   });
   return PROCESSED;
 }

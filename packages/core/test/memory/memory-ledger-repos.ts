@@ -4,6 +4,7 @@ import {
   newId,
   type Cause,
   type Payment,
+  type Plan,
   type PaymentPatch,
   type PaymentRepository,
   type Subscription,
@@ -187,7 +188,10 @@ export function memoryPayments(tables: PaymentTables, now: Now): PaymentReposito
 }
 
 /** In-memory subscriptions and their event rows; `from === to` changes fields with an event row. */
-export function memorySubscriptions(tables: PaymentTables, now: Now): SubscriptionRepository {
+export function memorySubscriptions(
+  tables: PaymentTables & { readonly plans: readonly Plan[] },
+  now: Now,
+): SubscriptionRepository {
   const byId = (id: string) => tables.subscriptions.find((s) => s.id === id);
   const event = (
     subscription: Subscription,
@@ -236,6 +240,13 @@ export function memorySubscriptions(tables: PaymentTables, now: Now): Subscripti
     },
     findById: (accountId, id) =>
       Promise.resolve(tables.subscriptions.find((s) => s.accountId === accountId && s.id === id) ?? null),
+    findWithPlan: (accountId, id) => {
+      const subscription = tables.subscriptions.find((s) => s.accountId === accountId && s.id === id);
+      const plan = tables.plans.find((p) => p.accountId === accountId && p.id === subscription?.planId);
+      return Promise.resolve(
+        subscription === undefined || plan === undefined ? null : { subscription, plan },
+      );
+    },
     lockById: (id) => Promise.resolve(byId(id) ?? null),
     transition: (id, change, cause) => {
       if (change.from !== change.to) {

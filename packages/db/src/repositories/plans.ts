@@ -5,7 +5,7 @@ import type { Executor } from '../store.js';
 import { plans } from '../tables.js';
 import { firstOrNull, olderThan, pageFetchSize, single, toPage } from './shared.js';
 
-const toPlan = (row: PlanRow): Plan => ({
+export const toPlan = (row: PlanRow): Plan => ({
   id: row.id,
   accountId: row.accountId,
   name: row.name,

@@ -11,7 +11,8 @@ import {
 } from '@pay/core';
 import type { SubscriptionEventRow, SubscriptionRow } from '../rows.js';
 import type { Executor } from '../store.js';
-import { subscriptionEvents, subscriptions } from '../tables.js';
+import { plans, subscriptionEvents, subscriptions } from '../tables.js';
+import { toPlan } from './plans.js';
 import { firstOrNull, olderThan, pageFetchSize, single, toCause, toPage, ledgerColumns } from './shared.js';
 
 const toSubscription = (row: SubscriptionRow): Subscription => ({
@@ -97,6 +98,22 @@ export function createSubscriptionRepository(x: Executor): SubscriptionRepositor
         .from(subscriptions)
         .where(and(eq(subscriptions.id, id), eq(subscriptions.accountId, accountId)));
       return firstOrNull(rows, toSubscription);
+    },
+
+    async findWithPlan(accountId, id) {
+      const rows = await x
+        .db()
+        .select({ subscription: subscriptions, plan: plans })
+        .from(subscriptions)
+        .innerJoin(
+          plans,
+          and(eq(plans.id, subscriptions.planId), eq(plans.accountId, subscriptions.accountId)),
+        )
+        .where(and(eq(subscriptions.id, id), eq(subscriptions.accountId, accountId)));
+      return firstOrNull(rows, (row) => ({
+        subscription: toSubscription(row.subscription),
+        plan: toPlan(row.plan),
+      }));
     },
 
     async lockById(id) {

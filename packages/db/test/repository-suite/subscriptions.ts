@@ -57,6 +57,19 @@ export function subscriptionTests(ctx: SuiteContext): void {
       expect(await ctx.repos().subscriptions.findById(other.account.id, subscription.id)).toBeNull();
     });
 
+    it('reads a subscription together with its plan, only within its account', async () => {
+      const { s, subscription } = await activeSubscription(ctx.repos());
+      const other = await seed(ctx.repos());
+      expect(await ctx.repos().subscriptions.findWithPlan(s.account.id, subscription.id)).toEqual({
+        subscription,
+        plan: s.plan,
+      });
+      expect(await ctx.repos().subscriptions.findWithPlan(other.account.id, subscription.id)).toBeNull();
+      expect(
+        await ctx.repos().subscriptions.findWithPlan(s.account.id, newId('subscription', new Date())),
+      ).toBeNull();
+    });
+
     it('moves through dunning with patches, and updates fields in place when from === to', async () => {
       const { subscription } = await activeSubscription(ctx.repos());
       const pastDue = await ctx
