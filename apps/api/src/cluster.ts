@@ -1,6 +1,6 @@
 import cluster, { type Worker } from 'node:cluster';
 import { ConfigurationError } from '@pay/core';
-import { createLogger, loadConfig } from '@pay/runtime';
+import { createLogger, loadConfig, type PayConfig } from '@pay/runtime';
 import { main, reportStartFailure } from './main.js';
 
 /*
@@ -59,6 +59,28 @@ export function parseProcesses(raw: string | undefined): number {
   return n;
 }
 
+/**
+ * The environment each of `processes` workers gets on top of the primary's: its share of the Stripe
+ * rate limit (`PAY_STRIPE_RATE_LIMIT` and `…_PER_ENDPOINT` divided by the number of processes, rounded
+ * down, at least 1), so that the whole cluster stays under the limit Stripe counts per account. Each
+ * process has its own token buckets; nothing is shared. Processes on several machines must divide the
+ * limit the same way (set `PAY_STRIPE_RATE_LIMIT` on each to its share). Nothing is added when the limit
+ * is off or there is one process.
+ */
+export function workerRateLimitEnv(
+  config: Pick<PayConfig, 'stripeRateLimit' | 'stripeRateLimitPerEndpoint'>,
+  processes: number,
+): Record<string, string> {
+  if (config.stripeRateLimit === 0 || processes <= 1) {
+    return {};
+  }
+  const share = (limit: number): string => String(Math.max(1, Math.floor(limit / processes)));
+  return {
+    PAY_STRIPE_RATE_LIMIT: share(config.stripeRateLimit),
+    PAY_STRIPE_RATE_LIMIT_PER_ENDPOINT: share(config.stripeRateLimitPerEndpoint),
+  };
+}
+
 /** The primary: validates the configuration once, forks the workers and supervises them. */
 function runPrimary(): void {
   const processes = parseProcesses(process.env.PAY_PROCESSES);
@@ -82,7 +104,15 @@ function runPrimary(): void {
     );
   }
   const logger = createLogger({ level: config.logLevel }).child({ component: 'cluster' });
-  logger.info('pay cluster starting', { pid: process.pid, processes, port: config.port });
+  const workerEnv = workerRateLimitEnv(config, processes);
+  logger.info('pay cluster starting', {
+    pid: process.pid,
+    processes,
+    port: config.port,
+    ...(workerEnv.PAY_STRIPE_RATE_LIMIT === undefined
+      ? {}
+      : { stripeRateLimitPerProcess: Number(workerEnv.PAY_STRIPE_RATE_LIMIT) }),
+  });
 
   // Kept here rather than read from cluster.workers, which holds an exited worker until its IPC
   // channel's 'disconnect' has also come.
@@ -119,7 +149,7 @@ function runPrimary(): void {
   };
 
   const fork = (): void => {
-    const worker = cluster.fork();
+    const worker = cluster.fork(workerEnv);
     alive.set(worker.id, worker);
     worker.on('message', (message: unknown) => {
       if (isClusterMessage(message) && message.pay === 'signalled') {

@@ -17,7 +17,9 @@ import { createApp } from './app.js';
 import {
   createGatewayCallHistogram,
   createMetrics,
+  createStripeLimiterMetrics,
   observeRenewalOutcome,
+  observeStripeLimiterOutcome,
   observeWebhookOutcome,
 } from './metrics.js';
 
@@ -130,11 +132,14 @@ export async function main(): Promise<void> {
   const logger = createLogger({ level: config.logLevel });
   const metrics = createMetrics();
   const gatewayCalls = createGatewayCallHistogram(metrics.registry);
+  const stripeLimiter = createStripeLimiterMetrics(metrics.registry);
   const pay = await createPay(config, {
     logger,
     observeGatewayCall: (call, seconds, outcome) => gatewayCalls.observe({ call, outcome }, seconds),
     observeWebhook: (outcome) => observeWebhookOutcome(metrics.webhooks, outcome),
     observeRenewal: (outcome) => observeRenewalOutcome(metrics.subscriptions, outcome),
+    observeStripeLimiter: (endpoint, seconds, outcome) =>
+      observeStripeLimiterOutcome(stripeLimiter, endpoint, seconds, outcome),
   });
   let server: Server;
   try {

@@ -107,6 +107,51 @@ export function createGatewayCallHistogram(registry: Registry): Histogram<'call'
 }
 
 /**
+ * pay's client-side limit on requests to Stripe (`PAY_STRIPE_RATE_LIMIT`):
+ * `pay_stripe_limiter_wait_seconds`, how long each request sent waited for its token (0 for most: a
+ * tail near PAY_STRIPE_RATE_LIMIT_MAX_WAIT_MS is a queue at the limit), and
+ * `pay_stripe_limiter_shed_total{endpoint}`, requests never sent because the wait would have been
+ * longer (each a 503 with `Retry-After` to a client, or a retry for a background job). Both stay empty
+ * while the limit is off.
+ */
+export interface StripeLimiterMetrics {
+  readonly wait: Histogram;
+  readonly shed: Counter<'endpoint'>;
+}
+
+/** The limiter's histogram and counter, registered in `registry`. */
+export function createStripeLimiterMetrics(registry: Registry): StripeLimiterMetrics {
+  return {
+    wait: new Histogram({
+      name: 'pay_stripe_limiter_wait_seconds',
+      help: "Seconds a request to Stripe waited for pay's own rate limit (PAY_STRIPE_RATE_LIMIT) before it was sent",
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 1.5, 1.75, 2, 2.25, 2.5, 3, 5, 10, 30, 60],
+      registers: [registry],
+    }),
+    shed: new Counter({
+      name: 'pay_stripe_limiter_shed_total',
+      help: "Requests to Stripe never sent because pay's own rate limit would have held them past PAY_STRIPE_RATE_LIMIT_MAX_WAIT_MS, by endpoint",
+      labelNames: ['endpoint'] as const,
+      registers: [registry],
+    }),
+  };
+}
+
+/** Records one request at the limiter: what createPay's `observeStripeLimiter` is given in the API process. */
+export function observeStripeLimiterOutcome(
+  metrics: StripeLimiterMetrics,
+  endpoint: string,
+  waitedSeconds: number,
+  outcome: 'sent' | 'shed',
+): void {
+  if (outcome === 'sent') {
+    metrics.wait.observe(waitedSeconds);
+  } else {
+    metrics.shed.inc({ endpoint });
+  }
+}
+
+/**
  * The payment routes' counters: `pay_payments_total{outcome}` (a first answer per payment request, by
  * result kind), `pay_idempotent_replays_total` (stored answers sent again) and
  * `pay_idempotency_conflicts_total{code}` (`idempotency_key_in_use`, 409, and `idempotency_key_reused`,

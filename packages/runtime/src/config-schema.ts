@@ -182,6 +182,18 @@ export const ZPayEnv = z.object({
     parseInteger(1, 120_000),
   ),
   PAY_STRIPE_MAX_NETWORK_RETRIES: envVar('expected an integer from 0 to 5', parseInteger(0, 5)),
+  PAY_STRIPE_RATE_LIMIT: envVar(
+    'expected Stripe requests per second for this process, an integer from 0 (off) to 10000',
+    parseInteger(0, 10_000),
+  ),
+  PAY_STRIPE_RATE_LIMIT_PER_ENDPOINT: envVar(
+    'expected Stripe requests per second to one endpoint, an integer from 1 to 10000',
+    parseInteger(1, 10_000),
+  ),
+  PAY_STRIPE_RATE_LIMIT_MAX_WAIT_MS: envVar(
+    'expected milliseconds a Stripe request may wait for the rate limit, an integer from 0 to 60000',
+    parseInteger(0, 60_000),
+  ),
   PAY_IDEMPOTENCY_LOCK_TIMEOUT_MS: envVar(
     'expected milliseconds, an integer from 1000 to 3600000',
     parseInteger(1_000, 3_600_000),

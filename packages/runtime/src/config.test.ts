@@ -29,6 +29,9 @@ describe('loadConfig', () => {
       stripeApiBase: undefined,
       stripeTimeoutMs: 10_000,
       stripeMaxNetworkRetries: 2,
+      stripeRateLimit: 0,
+      stripeRateLimitPerEndpoint: 25,
+      stripeRateLimitMaxWaitMs: 2_000,
       idempotencyLockTimeoutMs: 60_000,
       webhookSecrets: [],
       apiBaseUrl: 'http://localhost:3000',
@@ -61,6 +64,9 @@ describe('loadConfig', () => {
       STRIPE_API_BASE: 'http://127.0.0.1:12111/',
       PAY_STRIPE_TIMEOUT_MS: '800',
       PAY_STRIPE_MAX_NETWORK_RETRIES: '0',
+      PAY_STRIPE_RATE_LIMIT: '50',
+      PAY_STRIPE_RATE_LIMIT_PER_ENDPOINT: '10',
+      PAY_STRIPE_RATE_LIMIT_MAX_WAIT_MS: '500',
       PAY_IDEMPOTENCY_LOCK_TIMEOUT_MS: '5000',
       STRIPE_WEBHOOK_SECRET: 'whsec_one',
       STRIPE_WEBHOOK_SECRETS: 'whsec_two, whsec_one ,whsec_three',
@@ -89,6 +95,9 @@ describe('loadConfig', () => {
       stripeApiBase: 'http://127.0.0.1:12111',
       stripeTimeoutMs: 800,
       stripeMaxNetworkRetries: 0,
+      stripeRateLimit: 50,
+      stripeRateLimitPerEndpoint: 10,
+      stripeRateLimitMaxWaitMs: 500,
       idempotencyLockTimeoutMs: 5_000,
       webhookSecrets: ['whsec_one', 'whsec_two', 'whsec_three'],
       apiBaseUrl: 'https://pay.example.com',
@@ -128,6 +137,63 @@ describe('loadConfig', () => {
       port: 3000,
       mode: 'embedded',
       worker: true,
+    });
+  });
+
+  describe('the Stripe rate limit (PAY_STRIPE_RATE_LIMIT)', () => {
+    it.each([
+      ['a live secret key on Stripe itself', { STRIPE_SECRET_KEY: 'sk_live_abc' }, 90],
+      ['a live restricted key on Stripe itself', { STRIPE_SECRET_KEY: 'rk_live_abc' }, 90],
+      ['a test key on Stripe itself', { STRIPE_SECRET_KEY: 'sk_test_abc' }, 20],
+      [
+        'STRIPE_API_BASE naming Stripe itself',
+        { STRIPE_SECRET_KEY: 'sk_live_abc', STRIPE_API_BASE: 'https://api.stripe.com' },
+        90,
+      ],
+      [
+        'a sandbox or stand-in at STRIPE_API_BASE',
+        { STRIPE_SECRET_KEY: 'sk_live_abc', STRIPE_API_BASE: 'http://127.0.0.1:12111' },
+        0,
+      ],
+      ['the in-process sandbox (no key)', {}, 0],
+    ])('defaults under Stripe’s documented limit for %s, off elsewhere', (_case, env, expected) => {
+      expect(loadConfig(env)).toMatchObject({
+        stripeRateLimit: expected,
+        stripeRateLimitPerEndpoint: 25,
+        stripeRateLimitMaxWaitMs: 2_000,
+      });
+    });
+
+    it('takes an explicit limit anywhere, 0 to switch it off on Stripe itself', () => {
+      expect(
+        loadConfig({
+          STRIPE_SECRET_KEY: 'sk_test_abc',
+          STRIPE_API_BASE: 'http://127.0.0.1:12111',
+          PAY_STRIPE_RATE_LIMIT: '100',
+        }).stripeRateLimit,
+      ).toBe(100);
+      expect(
+        loadConfig({ STRIPE_SECRET_KEY: 'sk_live_abc', PAY_STRIPE_RATE_LIMIT: '0' }).stripeRateLimit,
+      ).toBe(0);
+      expect(
+        loadConfig({ PAY_STRIPE_RATE_LIMIT_PER_ENDPOINT: '1', PAY_STRIPE_RATE_LIMIT_MAX_WAIT_MS: '0' }),
+      ).toMatchObject({ stripeRateLimitPerEndpoint: 1, stripeRateLimitMaxWaitMs: 0 });
+    });
+
+    it('names every bad value and what it expected', () => {
+      const error = configError({
+        PAY_STRIPE_RATE_LIMIT: '-1',
+        PAY_STRIPE_RATE_LIMIT_PER_ENDPOINT: '0',
+        PAY_STRIPE_RATE_LIMIT_MAX_WAIT_MS: '1.5',
+      });
+      expect(error.context.variables).toEqual([
+        'PAY_STRIPE_RATE_LIMIT',
+        'PAY_STRIPE_RATE_LIMIT_PER_ENDPOINT',
+        'PAY_STRIPE_RATE_LIMIT_MAX_WAIT_MS',
+      ]);
+      expect(error.message).toContain(
+        'PAY_STRIPE_RATE_LIMIT: expected Stripe requests per second for this process, an integer from 0 (off) to 10000, got "-1"',
+      );
     });
   });
 
@@ -312,6 +378,7 @@ describe('describeConfig', () => {
       stripe: 'stripe (test key)',
       stripeTimeoutMs: 10_000,
       stripeMaxNetworkRetries: 2,
+      stripeRateLimit: '20/s (25/s per endpoint), waits up to 2000 ms',
       webhookSigningKeys: 2,
     });
     const text = JSON.stringify(summary);
@@ -334,5 +401,6 @@ describe('describeConfig', () => {
   it('shows the embedded data folder as given', () => {
     expect(describeConfig(loadConfig({})).database).toBe('embedded (data: .pay)');
     expect(describeConfig(loadConfig({})).stripe).toBe('sandbox (in-process)');
+    expect(describeConfig(loadConfig({})).stripeRateLimit).toBe('off');
   });
 });

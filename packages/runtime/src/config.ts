@@ -52,6 +52,19 @@ export interface PayConfig {
   /** `PAY_STRIPE_MAX_NETWORK_RETRIES`: re-sends of a call that got no answer, under the same key. */
   readonly stripeMaxNetworkRetries: number;
   /**
+   * `PAY_STRIPE_RATE_LIMIT`: requests per second this process may send to Stripe, all endpoints
+   * together; 0 when off. Unset: on Stripe itself 90 with a live key and 20 with a test key (Stripe
+   * allows 100 and 25), off on any other `STRIPE_API_BASE` and on the in-process sandbox.
+   */
+  readonly stripeRateLimit: number;
+  /** `PAY_STRIPE_RATE_LIMIT_PER_ENDPOINT`: requests per second to any one Stripe endpoint (25). */
+  readonly stripeRateLimitPerEndpoint: number;
+  /**
+   * `PAY_STRIPE_RATE_LIMIT_MAX_WAIT_MS`: the longest a Stripe request waits for the rate limit (2000);
+   * one that would wait longer is not sent, and the client gets a 503 with `Retry-After`.
+   */
+  readonly stripeRateLimitMaxWaitMs: number;
+  /**
    * `PAY_IDEMPOTENCY_LOCK_TIMEOUT_MS`: how long a request may hold its idempotency key before a retry or
    * the recovery job takes it over (the holder is presumed dead). Longer than any Stripe call can take.
    */
@@ -148,6 +161,9 @@ function buildConfig(env: TPayEnv): PayConfig {
     stripeApiBase: env.STRIPE_API_BASE,
     stripeTimeoutMs: env.PAY_STRIPE_TIMEOUT_MS ?? 10_000,
     stripeMaxNetworkRetries: env.PAY_STRIPE_MAX_NETWORK_RETRIES ?? 2,
+    stripeRateLimit: env.PAY_STRIPE_RATE_LIMIT ?? defaultStripeRateLimit(env),
+    stripeRateLimitPerEndpoint: env.PAY_STRIPE_RATE_LIMIT_PER_ENDPOINT ?? 25,
+    stripeRateLimitMaxWaitMs: env.PAY_STRIPE_RATE_LIMIT_MAX_WAIT_MS ?? 2_000,
     idempotencyLockTimeoutMs: env.PAY_IDEMPOTENCY_LOCK_TIMEOUT_MS ?? DEFAULT_IDEMPOTENCY_LOCK_TIMEOUT_MS,
     webhookSecrets,
     apiBaseUrl: env.API_BASE_URL ?? `http://localhost:${port}`,
@@ -172,6 +188,27 @@ function buildConfig(env: TPayEnv): PayConfig {
     mode: databaseUrl === undefined ? 'embedded' : 'postgres',
   };
 }
+
+/**
+ * Stripe's documented limits are 100 requests per second in live mode and 25 in test mode; pay keeps
+ * a tenth (a fifth in test mode) in hand for what it cannot count: network jitter that bunches requests
+ * on the way, the SDK's own re-sends, and anything else sending on the same account. Another
+ * `STRIPE_API_BASE` (the sandbox, a stand-in, a proxy) has limits of its own or none, so nothing is
+ * throttled there unless asked: tests and benchmarks against the sandbox run at full speed.
+ */
+function defaultStripeRateLimit(env: TPayEnv): number {
+  const key = env.STRIPE_SECRET_KEY;
+  if (key === undefined) {
+    return 0;
+  }
+  if (env.STRIPE_API_BASE !== undefined && new URL(env.STRIPE_API_BASE).hostname !== STRIPE_API_HOST) {
+    return 0;
+  }
+  return /^(sk|rk)_live_/.test(key) ? 90 : 20;
+}
+
+/** Stripe's own API host: a `STRIPE_API_BASE` naming it is Stripe itself. */
+const STRIPE_API_HOST = 'api.stripe.com';
 
 /**
  * The embedded default is PGlite plus the in-process Stripe sandbox: fine on a laptop, fake payments in

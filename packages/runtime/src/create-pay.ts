@@ -8,7 +8,7 @@ import {
   type WebhookOutcome,
 } from '@pay/core';
 import { connectPostgres, migratePostgres, type Database } from '@pay/db';
-import { decodeStripeEvent } from '@pay/stripe-adapter';
+import { decodeStripeEvent, type ObserveStripeLimiter } from '@pay/stripe-adapter';
 import type { PayConfig, PayMode } from './config.js';
 import { seedEmbeddedDemo, type DemoApiKeys, type EmbeddedSeed } from './embedded-seed.js';
 import { openEmbeddedClient, openEmbeddedService } from './embedded.js';
@@ -42,6 +42,11 @@ export interface CreatePayOptions {
   readonly observeWebhook?: (outcome: WebhookOutcome) => void;
   /** Told of every renewal charge a scheduler of this process attempted, and how it ended. */
   readonly observeRenewal?: (outcome: 'attempted' | 'succeeded' | 'failed') => void;
+  /**
+   * Told of every request to Stripe that `PAY_STRIPE_RATE_LIMIT` let through (`sent`, with the seconds
+   * it waited for its token) or refused (`shed`): the API feeds its limiter histogram and counter.
+   */
+  readonly observeStripeLimiter?: ObserveStripeLimiter;
 }
 
 /** pay, wired: configuration, logger, database and its store. Both apps get theirs from {@link createPay}. */
@@ -124,8 +129,11 @@ export async function createPay(config: PayConfig, options: CreatePayOptions = {
     apiStripe === undefined ? (cliStripe ??= openStripe(config, 'cli', logger)) : Promise.resolve(apiStripe);
   const gateway =
     apiStripe === undefined
-      ? lazyGateway(async () => gatewayFor(await stripe(), config), decodeStripeEvent)
-      : gatewayFor(apiStripe, config);
+      ? lazyGateway(
+          async () => gatewayFor(await stripe(), config, options.observeStripeLimiter),
+          decodeStripeEvent,
+        )
+      : gatewayFor(apiStripe, config, options.observeStripeLimiter);
   // The API's are those of the Stripe it opened (the embedded sandbox's generated secret included).
   const webhookSecrets = apiStripe?.webhookSecrets ?? config.webhookSecrets;
   if (role === 'api' && webhookSecrets.length === 0) {

@@ -16,6 +16,8 @@ export interface ConfigSummary {
   readonly stripe: string;
   readonly stripeTimeoutMs: number;
   readonly stripeMaxNetworkRetries: number;
+  /** `off`, or `90/s (25/s per endpoint), waits up to 2000 ms`. */
+  readonly stripeRateLimit: string;
   /**
    * How many webhook signing secrets are accepted (the secrets themselves never). Not named
    * `…Secrets`: the log redaction hides any field so named, counts included.
@@ -49,6 +51,10 @@ export function describeConfig(config: PayConfig): ConfigSummary {
     stripe: describeStripe(config),
     stripeTimeoutMs: config.stripeTimeoutMs,
     stripeMaxNetworkRetries: config.stripeMaxNetworkRetries,
+    stripeRateLimit:
+      config.stripeRateLimit === 0
+        ? 'off'
+        : `${config.stripeRateLimit}/s (${config.stripeRateLimitPerEndpoint}/s per endpoint), waits up to ${config.stripeRateLimitMaxWaitMs} ms`,
     webhookSigningKeys: config.webhookSecrets.length,
     returnUrlOrigins: config.returnUrlOrigins,
     refundSubscriptionPolicy: config.refundSubscriptionPolicy,

@@ -25,7 +25,7 @@ import type {
   ListIntentsInput,
   ReconcileGateway,
 } from '@pay/core';
-import { createStripeGateway } from '@pay/stripe-adapter';
+import { createStripeGateway, type ObserveStripeLimiter } from '@pay/stripe-adapter';
 import type { PayConfig } from './config.js';
 import type { StripeConnection } from './stripe-connection.js';
 
@@ -35,10 +35,23 @@ import type { StripeConnection } from './stripe-connection.js';
  */
 export type StripeGateway = PaymentGateway & GatewayEvents & RefundGateway & ReconcileGateway;
 
-/** The gateway on an open Stripe connection, as patient as `PAY_STRIPE_TIMEOUT_MS` and `…_MAX_NETWORK_RETRIES` say. */
+/**
+ * The gateway on an open Stripe connection, as patient as `PAY_STRIPE_TIMEOUT_MS` and
+ * `…_MAX_NETWORK_RETRIES` say, and holding its requests under `PAY_STRIPE_RATE_LIMIT` (per endpoint,
+ * `…_PER_ENDPOINT`) unless that is 0. `observeLimiter` is told of every request the limit let through
+ * or refused.
+ */
 export function gatewayFor(
   connection: StripeConnection,
-  config: Pick<PayConfig, 'stripeTimeoutMs' | 'stripeMaxNetworkRetries'>,
+  config: Pick<
+    PayConfig,
+    | 'stripeTimeoutMs'
+    | 'stripeMaxNetworkRetries'
+    | 'stripeRateLimit'
+    | 'stripeRateLimitPerEndpoint'
+    | 'stripeRateLimitMaxWaitMs'
+  >,
+  observeLimiter?: ObserveStripeLimiter,
 ): StripeGateway {
   return createStripeGateway({
     secretKey: connection.secretKey,
@@ -47,6 +60,16 @@ export function gatewayFor(
     protocol: connection.protocol,
     timeoutMs: config.stripeTimeoutMs,
     maxNetworkRetries: config.stripeMaxNetworkRetries,
+    ...(config.stripeRateLimit === 0
+      ? {}
+      : {
+          rateLimit: {
+            perSecond: config.stripeRateLimit,
+            perEndpointPerSecond: config.stripeRateLimitPerEndpoint,
+            maxWaitMs: config.stripeRateLimitMaxWaitMs,
+            ...(observeLimiter === undefined ? {} : { observe: observeLimiter }),
+          },
+        }),
   });
 }
 

@@ -4,6 +4,16 @@
  */
 export { createStripeGateway, type StripeGatewayOptions } from './stripe-gateway.js';
 export {
+  createOutboundRateLimiter,
+  StripeRequestShedError,
+  systemLimiterClock,
+  type LimiterClock,
+  type LimiterOutcome,
+  type ObserveStripeLimiter,
+  type OutboundRateLimiter,
+  type OutboundRateLimitOptions,
+} from './outbound-rate-limit.js';
+export {
   verifyStripeWebhook,
   type VerifyWebhookOptions,
   type WebhookRejectionReason,

@@ -41,6 +41,11 @@ import {
   METADATA_PAYMENT_ID,
   toGatewayIntent,
 } from './intent-mapping.js';
+import {
+  createOutboundRateLimiter,
+  type OutboundRateLimiter,
+  type OutboundRateLimitOptions,
+} from './outbound-rate-limit.js';
 import { METADATA_REFUND_ID, toGatewayRefund } from './refund-mapping.js';
 
 /** Where Stripe is and how patiently to talk to it. */
@@ -64,7 +69,35 @@ export interface StripeGatewayOptions {
   readonly maxNetworkRetries: number;
   /** The `Stripe-Version` to send; the SDK's pinned version (the one its types describe) by default. */
   readonly apiVersion?: Stripe.StripeConfig['apiVersion'];
+  /**
+   * pay's client-side limit on requests to Stripe (token buckets, one for all requests and one per
+   * endpoint); none when undefined. The SDK's own re-sends (`maxNetworkRetries`) are not counted: they
+   * follow a failure, after a back-off of half a second or more.
+   */
+  readonly rateLimit?: OutboundRateLimitOptions;
 }
+
+/**
+ * The SDK calls this adapter makes and the endpoint (method and route) each one requests, the way
+ * Stripe and the sandbox key their per-endpoint limits.
+ */
+const STRIPE_ENDPOINTS = {
+  'customers.create': 'POST /v1/customers',
+  'paymentMethods.attach': 'POST /v1/payment_methods/:payment_method/attach',
+  'paymentIntents.create': 'POST /v1/payment_intents',
+  'paymentIntents.confirm': 'POST /v1/payment_intents/:intent/confirm',
+  'paymentIntents.retrieve': 'GET /v1/payment_intents/:intent',
+  'paymentIntents.list': 'GET /v1/payment_intents',
+  'paymentIntents.cancel': 'POST /v1/payment_intents/:intent/cancel',
+  'charges.retrieve': 'GET /v1/charges/:charge',
+  'refunds.retrieve': 'GET /v1/refunds/:refund',
+  'refunds.create': 'POST /v1/refunds',
+  'refunds.list': 'GET /v1/refunds',
+  'disputes.retrieve': 'GET /v1/disputes/:dispute',
+  'events.list': 'GET /v1/events',
+} as const;
+
+type StripeCall = keyof typeof STRIPE_ENDPOINTS;
 
 /** A ceiling on retries: each one waits up to 5 s in the SDK, and a client is waiting. */
 const MAX_NETWORK_RETRIES = 5;
@@ -99,6 +132,7 @@ export function createStripeGateway(
   options: StripeGatewayOptions,
 ): PaymentGateway & GatewayEvents & RefundGateway & ReconcileGateway {
   checkOptions(options);
+  const limiter = options.rateLimit === undefined ? null : createOutboundRateLimiter(options.rateLimit);
   const stripe = new Stripe(options.secretKey, {
     ...(options.host === undefined ? {} : { host: options.host }),
     ...(options.port === undefined ? {} : { port: options.port }),
@@ -110,14 +144,61 @@ export function createStripeGateway(
     telemetry: false,
     appInfo: { name: 'pay' },
   });
-  return new StripeGateway(stripe);
+  return new StripeGateway(stripe, limiter);
+}
+
+/** One page of a Stripe list, as the SDK returns it. */
+interface ListPage<T> {
+  readonly data: T[];
+  readonly has_more: boolean;
 }
 
 class StripeGateway implements PaymentGateway, GatewayEvents, RefundGateway, ReconcileGateway {
-  constructor(private readonly stripe: Stripe) {}
+  constructor(
+    private readonly stripe: Stripe,
+    private readonly limiter: OutboundRateLimiter | null,
+  ) {}
+
+  /**
+   * Waits for the limiter's token for one request of `call`. A request it refuses is never sent, so
+   * Stripe did nothing: the flow that made it pauses at its last recovery point and releases its key
+   * (`releaseKey` in `@pay/core`), and the client's retry with the same key resumes from there.
+   */
+  private async admit(call: StripeCall): Promise<void> {
+    await this.limiter?.acquire(STRIPE_ENDPOINTS[call], call);
+  }
+
+  /** One request of `call`, through the limiter, its SDK errors mapped to PayErrors. */
+  private request<T>(call: StripeCall, run: () => Promise<T>): Promise<T> {
+    return callStripe(call, async () => {
+      await this.admit(call);
+      return run();
+    });
+  }
+
+  /**
+   * Every item of a Stripe list, page after page; each page is a request of its own, so each takes
+   * its own token (the SDK's auto-pagination would send the later pages past the limiter).
+   */
+  private async listAll<T extends { id: string }>(
+    call: StripeCall,
+    page: (startingAfter: string | undefined) => Promise<ListPage<T>>,
+  ): Promise<T[]> {
+    const items: T[] = [];
+    let startingAfter: string | undefined;
+    for (;;) {
+      const { data, has_more } = await this.request(call, () => page(startingAfter));
+      items.push(...data);
+      const last = data.at(-1);
+      if (!has_more || last === undefined) {
+        return items;
+      }
+      startingAfter = last.id;
+    }
+  }
 
   async createCustomer(input: CreateGatewayCustomerInput): Promise<GatewayCustomer> {
-    const customer = await callStripe('customers.create', () =>
+    const customer = await this.request('customers.create', () =>
       this.stripe.customers.create(
         {
           ...(input.email === undefined || input.email === null ? {} : { email: input.email }),
@@ -130,6 +211,7 @@ class StripeGateway implements PaymentGateway, GatewayEvents, RefundGateway, Rec
   }
 
   async attachPaymentMethod(input: AttachPaymentMethodInput): Promise<AttachOutcome> {
+    await this.admit('paymentMethods.attach');
     let method: Stripe.PaymentMethod;
     try {
       method = await this.stripe.paymentMethods.attach(
@@ -168,7 +250,7 @@ class StripeGateway implements PaymentGateway, GatewayEvents, RefundGateway, Rec
   }
 
   async createIntent(input: CreateIntentInput): Promise<GatewayIntent> {
-    const intent = await callStripe('paymentIntents.create', () =>
+    const intent = await this.request('paymentIntents.create', () =>
       this.stripe.paymentIntents.create(
         {
           amount: input.amount,
@@ -188,6 +270,7 @@ class StripeGateway implements PaymentGateway, GatewayEvents, RefundGateway, Rec
   }
 
   async confirmIntent(input: ConfirmIntentInput): Promise<ConfirmOutcome> {
+    await this.admit('paymentIntents.confirm');
     let intent: Stripe.PaymentIntent;
     try {
       intent = await this.stripe.paymentIntents.confirm(
@@ -213,7 +296,7 @@ class StripeGateway implements PaymentGateway, GatewayEvents, RefundGateway, Rec
   }
 
   async retrieveIntent(stripePaymentIntentId: string): Promise<GatewayIntent> {
-    const intent = await callStripe('paymentIntents.retrieve', () =>
+    const intent = await this.request('paymentIntents.retrieve', () =>
       this.stripe.paymentIntents.retrieve(stripePaymentIntentId),
     );
     return toGatewayIntent(intent);
@@ -225,22 +308,17 @@ class StripeGateway implements PaymentGateway, GatewayEvents, RefundGateway, Rec
    * sandbox does not serve it.
    */
   async findIntentByPaymentId(input: FindIntentInput): Promise<GatewayIntent | null> {
-    const matches = await callStripe('paymentIntents.list', async () => {
-      const found: Stripe.PaymentIntent[] = [];
-      const pages = this.stripe.paymentIntents.list({
+    const intents = await this.listAll('paymentIntents.list', (startingAfter) =>
+      this.stripe.paymentIntents.list({
         customer: input.stripeCustomerId,
         limit: 100,
         ...(input.createdAfter === undefined
           ? {}
           : { created: { gte: Math.floor(input.createdAfter.getTime() / 1000) } }),
-      });
-      for await (const intent of pages) {
-        if (intent.metadata[METADATA_PAYMENT_ID] === input.paymentId) {
-          found.push(intent);
-        }
-      }
-      return found;
-    });
+        ...(startingAfter === undefined ? {} : { starting_after: startingAfter }),
+      }),
+    );
+    const matches = intents.filter((intent) => intent.metadata[METADATA_PAYMENT_ID] === input.paymentId);
     const [first, ...others] = matches;
     if (others.length > 0) {
       throw new InternalError(
@@ -254,7 +332,7 @@ class StripeGateway implements PaymentGateway, GatewayEvents, RefundGateway, Rec
   }
 
   async cancelIntent(input: CancelIntentInput): Promise<GatewayIntent> {
-    const intent = await callStripe('paymentIntents.cancel', () =>
+    const intent = await this.request('paymentIntents.cancel', () =>
       this.stripe.paymentIntents.cancel(
         input.stripePaymentIntentId,
         {},
@@ -269,17 +347,17 @@ class StripeGateway implements PaymentGateway, GatewayEvents, RefundGateway, Rec
   }
 
   async retrieveCharge(stripeChargeId: string): Promise<GatewayCharge> {
-    const charge = await callStripe('charges.retrieve', () => this.stripe.charges.retrieve(stripeChargeId));
+    const charge = await this.request('charges.retrieve', () => this.stripe.charges.retrieve(stripeChargeId));
     return toGatewayCharge(charge);
   }
 
   async retrieveRefund(stripeRefundId: string): Promise<GatewayRefund> {
-    const refund = await callStripe('refunds.retrieve', () => this.stripe.refunds.retrieve(stripeRefundId));
+    const refund = await this.request('refunds.retrieve', () => this.stripe.refunds.retrieve(stripeRefundId));
     return toGatewayRefund(refund);
   }
 
   async createRefund(input: CreateGatewayRefundInput): Promise<GatewayRefund> {
-    const refund = await callStripe('refunds.create', () =>
+    const refund = await this.request('refunds.create', () =>
       this.stripe.refunds.create(
         {
           payment_intent: input.stripePaymentIntentId,
@@ -302,18 +380,14 @@ class StripeGateway implements PaymentGateway, GatewayEvents, RefundGateway, Rec
    * {@link findIntentByPaymentId}: an intent has few refunds, and a list is consistent at once.
    */
   async findRefundByRefundId(input: FindGatewayRefundInput): Promise<GatewayRefund | null> {
-    const matches = await callStripe('refunds.list', async () => {
-      const found: Stripe.Refund[] = [];
-      for await (const refund of this.stripe.refunds.list({
+    const refunds = await this.listAll('refunds.list', (startingAfter) =>
+      this.stripe.refunds.list({
         payment_intent: input.stripePaymentIntentId,
         limit: 100,
-      })) {
-        if (refund.metadata?.[METADATA_REFUND_ID] === input.refundId) {
-          found.push(refund);
-        }
-      }
-      return found;
-    });
+        ...(startingAfter === undefined ? {} : { starting_after: startingAfter }),
+      }),
+    );
+    const matches = refunds.filter((refund) => refund.metadata?.[METADATA_REFUND_ID] === input.refundId);
     const [first, ...others] = matches;
     if (others.length > 0) {
       // A second refund naming pay's id means its create was re-sent outside Stripe's key window: money
@@ -330,7 +404,7 @@ class StripeGateway implements PaymentGateway, GatewayEvents, RefundGateway, Rec
    * names a pay payment; the cursor is the last intent Stripe listed, kept or not.
    */
   async listIntents(input: ListIntentsInput): Promise<GatewayIntentPage> {
-    const page = await callStripe('paymentIntents.list', () =>
+    const page = await this.request('paymentIntents.list', () =>
       this.stripe.paymentIntents.list({
         limit: 100,
         created: {
@@ -352,21 +426,18 @@ class StripeGateway implements PaymentGateway, GatewayEvents, RefundGateway, Rec
   }
 
   async listRefundsOfIntent(stripePaymentIntentId: string): Promise<readonly GatewayRefund[]> {
-    const refunds = await callStripe('refunds.list', async () => {
-      const found: Stripe.Refund[] = [];
-      for await (const refund of this.stripe.refunds.list({
+    const refunds = await this.listAll('refunds.list', (startingAfter) =>
+      this.stripe.refunds.list({
         payment_intent: stripePaymentIntentId,
         limit: 100,
-      })) {
-        found.push(refund);
-      }
-      return found;
-    });
+        ...(startingAfter === undefined ? {} : { starting_after: startingAfter }),
+      }),
+    );
     return refunds.map(toGatewayRefund);
   }
 
   async retrieveDispute(stripeDisputeId: string): Promise<GatewayDispute> {
-    const dispute = await callStripe('disputes.retrieve', () =>
+    const dispute = await this.request('disputes.retrieve', () =>
       this.stripe.disputes.retrieve(stripeDisputeId),
     );
     return toGatewayDispute(dispute);
@@ -378,7 +449,7 @@ class StripeGateway implements PaymentGateway, GatewayEvents, RefundGateway, Rec
    * the SDK hands over the parsed object, and its fields are Stripe's, nothing added.
    */
   async listEvents(query: ListEventsQuery): Promise<Page<ListedGatewayEvent>> {
-    const page = await callStripe('events.list', () =>
+    const page = await this.request('events.list', () =>
       this.stripe.events.list({
         limit: EVENT_PAGE_SIZE,
         created: { gte: Math.floor(query.createdAfter.getTime() / 1000) },
