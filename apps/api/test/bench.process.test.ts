@@ -111,6 +111,8 @@ describe('pnpm bench (scripts/bench.cjs)', () => {
         os: expect.any(String),
         arch: process.arch,
         load_average_at_start: [expect.any(Number), expect.any(Number), expect.any(Number)],
+        // BENCH_PIN as the run applied it: role:cores pairs, or none on a one-core machine.
+        pinning: expect.stringMatching(/^(none|[a-z]+:[\d,-]+(,[a-z]+:[\d,-]+)*)$/),
       },
       versions: {
         node: process.version,
@@ -184,9 +186,18 @@ describe('pnpm bench (scripts/bench.cjs)', () => {
       // Failed requests would mean the bench timed errors, not payments.
       expect(level.runs.map((r) => r.failures_by_kind)).toEqual([{}]);
     }
+    // Which cores each process was allowed and ran on (sampled from /proc), and BENCH_PIN as applied.
+    const coresOf = {
+      allowed: expect.any(Array),
+      cpu_ms_sampled: expect.any(Number),
+      pids: expect.any(Array),
+      share_by_core: expect.any(Object),
+    };
     expect(payments?.extra).toEqual({
       api_peak_rss_bytes: process.platform === 'linux' ? expect.any(Number) : null,
       sandbox_peak_rss_bytes: process.platform === 'linux' ? expect.any(Number) : null,
+      cores: { api: coresOf, sandbox: coresOf, load: coresOf, postgres: coresOf },
+      pinning: report.machine.pinning,
     });
     expect(payments?.environment).toEqual({
       postgres_version: report.versions.postgres,
@@ -219,8 +230,9 @@ describe('pnpm bench (scripts/bench.cjs)', () => {
     });
     expect(webhooks?.extra).toEqual({
       payload_bytes_mean: expect.any(Number),
-      drain: [drainOf(1), drainOf(2)],
+      drain: [drainOf(1), drainOf(2), drainOf(4)],
       api_peak_rss_bytes: process.platform === 'linux' ? expect.any(Number) : null,
+      pinning: report.machine.pinning,
     });
     const drains = (webhooks?.extra.drain ?? []) as { statuses: Record<string, number> }[];
     for (const drain of drains) {
