@@ -42,12 +42,16 @@ const QUICK_DEFAULTS = {
   BENCH_WARMUP_S: '0.5',
   BENCH_WEBHOOK_BACKLOG: '1000',
   BENCH_WEBHOOK_WORKERS: '2',
+  // api/payments-stripe-latency-open's sending window (its default is 5 × BENCH_DURATION_S, at least 10 s).
+  BENCH_J1_SECONDS: '3',
 };
 
 /** The run's sizes, set by main() from the environment (and `--quick`) before any benchmark runs. */
 let DURATION_S = '6';
 let RUNS = 3;
 let CONCURRENCY = '1,16,64';
+/** The latency benchmark's levels: a payment takes ~1.2 s of Stripe's time, so c=1 would say little. */
+let LATENCY_CONCURRENCY = '16,64';
 
 function log(message) {
   process.stderr.write(`[bench] ${message}\n`);
@@ -162,6 +166,35 @@ async function apiPayments() {
 }
 
 /**
+ * Stripe's own time, seeded: the log-normal RELIABILITY.md J1 names (median 300 ms, p99 1.5 s:
+ * e^(2.326 σ) = 5, σ ≈ 0.69), drawn by the sandbox for every call it answers.
+ */
+const STRIPE_LATENCY = 'lognormal:median=300,sigma=0.69,seed=42';
+
+/**
+ * apps/api/bench/payments.cjs again with the sandbox holding every call for STRIPE_LATENCY: what pay
+ * adds when each payment waits ~1.2 s on Stripe, and whether anything queues behind the gateway. The
+ * levels are 16 and 64 (BENCH_LATENCY_CONCURRENCY): at c=64 the closed loop runs near J1's 50 payments/s.
+ */
+async function apiPaymentsStripeLatency() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pay-bench-'));
+  try {
+    const json = path.join(dir, 'api-payments-stripe-latency.json');
+    await runNode(path.join(ROOT, 'apps/api/bench/payments.cjs'), {
+      BENCH_NAME: 'api/payments-stripe-latency',
+      BENCH_GATEWAY_LATENCY: process.env.BENCH_GATEWAY_LATENCY || STRIPE_LATENCY,
+      BENCH_DURATION_S: DURATION_S,
+      BENCH_RUNS: String(RUNS),
+      BENCH_CONCURRENCY: process.env.BENCH_LATENCY_CONCURRENCY || LATENCY_CONCURRENCY,
+      BENCH_JSON: json,
+    });
+    return readJson(json);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
  * apps/api/bench/webhooks.cjs: acks at each level (BENCH_RUNS runs) and the drain of a backlog with
  * 1, 2 and 4 workers; BENCH_WEBHOOK_BACKLOG and BENCH_WEBHOOK_WORKERS pass through from the environment.
  */
@@ -197,11 +230,33 @@ async function postgresCeiling() {
   }
 }
 
+/**
+ * apps/api/bench/payments-stripe-latency.cjs (RELIABILITY J1 as it is written): payments OPEN-LOOP at a
+ * fixed rate against a sandbox with Stripe-like latency, BENCH_RUNS runs of BENCH_J1_SECONDS; BENCH_J1_RATE
+ * and BENCH_J1_LATENCY pass through.
+ */
+async function apiPaymentsStripeLatencyOpen() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pay-bench-'));
+  try {
+    const json = path.join(dir, 'api-payments-stripe-latency-open.json');
+    await runNode(path.join(ROOT, 'apps/api/bench/payments-stripe-latency.cjs'), {
+      BENCH_DURATION_S: DURATION_S,
+      BENCH_RUNS: String(RUNS),
+      BENCH_JSON: json,
+    });
+    return readJson(json);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 const BENCHMARKS = [
   { name: 'postgres/ceiling', run: postgresCeiling },
   { name: 'stripe-sandbox/create-confirm', run: sandboxCreateConfirm },
   { name: 'api/payments', run: apiPayments },
   { name: 'api/webhooks', run: apiWebhooks },
+  { name: 'api/payments-stripe-latency', run: apiPaymentsStripeLatency },
+  { name: 'api/payments-stripe-latency-open', run: apiPaymentsStripeLatencyOpen },
 ];
 
 function readJson(file) {
@@ -300,6 +355,7 @@ async function main() {
   DURATION_S = process.env.BENCH_DURATION_S || '6';
   RUNS = Number(process.env.BENCH_RUNS || 3);
   CONCURRENCY = process.env.BENCH_CONCURRENCY || '1,16,64';
+  LATENCY_CONCURRENCY = values.quick ? '16' : '16,64';
   if (!(Number(DURATION_S) > 0) || !Number.isInteger(RUNS) || RUNS < 1) {
     throw new Error('BENCH_DURATION_S must be a positive number and BENCH_RUNS a positive integer');
   }

@@ -273,8 +273,12 @@ async function runBench() {
     agent.destroy();
 
     return {
-      name: 'api/payments',
-      description: 'POST /api/v1/payments (new subscriber, pm_card_visa) against the sandbox on PostgreSQL',
+      name: process.env.BENCH_NAME || 'api/payments',
+      description:
+        'POST /api/v1/payments (new subscriber, pm_card_visa) against the sandbox on PostgreSQL' +
+        (process.env.BENCH_GATEWAY_LATENCY
+          ? `, the sandbox holding each call ${process.env.BENCH_GATEWAY_LATENCY}`
+          : ''),
       settings: { duration_s: DURATION_S, runs: RUNS, concurrency: LEVELS, warmup_s: WARMUP_S },
       figures: FIGURES,
       levels: summariseLevels(

@@ -175,9 +175,12 @@ function exitText({ code, signal }) {
 
 /** The sandbox's own CLI on a free port; resolves with its URL once it prints it. */
 async function startSandboxProcess() {
+  // BENCH_GATEWAY_LATENCY: the sandbox holds every API request for a delay drawn from it (its --latency
+  // spec, e.g. lognormal:median=300,sigma=0.69,seed=42): Stripe's own time, seeded and repeatable.
+  const latency = process.env.BENCH_GATEWAY_LATENCY;
   const proc = spawnNode(
     SANDBOX_BIN,
-    ['--port', '0', '--host', '127.0.0.1'],
+    ['--port', '0', '--host', '127.0.0.1', ...(latency ? ['--latency', latency] : [])],
     { PATH: process.env.PATH ?? '' },
     [],
     'sandbox',

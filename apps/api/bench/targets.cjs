@@ -126,7 +126,96 @@ function judgeTargets(benchmarks) {
       'MB',
     ),
   );
+
+  // RELIABILITY.md J1 (informational): with Stripe's latency, at c=64 (≈ J1's 50 payments/s), what pay
+  // adds stays small and the slowest payments are slow only by Stripe's own tail.
+  const latency = (key) => medianOf(benchmarks, 'api/payments-stripe-latency', 64, key);
+  targets.push(
+    bound(
+      'j1_pay_added_p50',
+      "J1: pay's added p50 with Stripe's latency, c=64",
+      latency('pay_added_p50_ms'),
+      10,
+      'ms',
+    ),
+    bound(
+      'j1_pay_added_p99',
+      "J1: pay's added p99 with Stripe's latency, c=64",
+      latency('pay_added_p99_ms'),
+      50,
+      'ms',
+    ),
+  );
+  const p99 = latency('latency_p99_ms');
+  const gatewayP99 = latency('gateway_p99_ms');
+  const missing = p99.missing ?? gatewayP99.missing;
+  targets.push(
+    bound(
+      'j1_p99_over_gateway_p99',
+      "J1: latency p99 − gateway p99 with Stripe's latency, c=64",
+      missing === undefined ? { value: p99.value - gatewayP99.value } : { missing },
+      100,
+      'ms',
+    ),
+  );
+
+  // J1 as RELIABILITY.md writes it (informational): an open loop at a fixed rate, judged on the only level
+  // api/payments-stripe-latency-open runs, and only at J1's 50 payments/s.
+  targets.push(...openLoopJ1Targets(benchmarks));
   return targets;
+}
+
+/** The rate J1's open-loop targets are stated for, payments/s. */
+const J1_RATE = 50;
+
+/** J1's three bounds, from api/payments-stripe-latency-open's medians; n/a when it did not run at 50/s. */
+function openLoopJ1Targets(benchmarks) {
+  const name = 'api/payments-stripe-latency-open';
+  const bench = benchmarks.find((b) => b.name === name);
+  const level = bench?.error === undefined ? bench?.levels?.[0] : undefined;
+  const figure = (key) => {
+    if (bench === undefined) {
+      return { missing: `${name} did not run` };
+    }
+    if (level === undefined) {
+      return { missing: `${name} could not run` };
+    }
+    const median = level.summary[key]?.median ?? null;
+    return median === null ? { missing: `${name} has no ${key}` } : { value: median };
+  };
+  const atRate = (target) =>
+    level === undefined || level.concurrency === J1_RATE
+      ? target
+      : { ...target, met: null, reason: `the rate was ${level.concurrency}/s, not ${J1_RATE}/s` };
+  return [
+    atRate(
+      bound(
+        'j1_open_pay_added_p50',
+        "J1, open loop 50/s: pay's added p50",
+        figure('pay_added_p50_ms'),
+        10,
+        'ms',
+      ),
+    ),
+    atRate(
+      bound(
+        'j1_open_pay_added_p99',
+        "J1, open loop 50/s: pay's added p99",
+        figure('pay_added_p99_ms'),
+        50,
+        'ms',
+      ),
+    ),
+    atRate(
+      bound(
+        'j1_open_p99_over_gateway_p99',
+        'J1, open loop 50/s: end-to-end p99 − gateway p99',
+        figure('latency_p99_over_gateway_p99_ms'),
+        100,
+        'ms',
+      ),
+    ),
+  ];
 }
 
 function formatValue(target) {

@@ -84,6 +84,12 @@ describe('pnpm bench --quick', () => {
       'pay_added_p99_c16',
       'drain_10000_two_workers',
       'api_rss_c64',
+      'j1_pay_added_p50',
+      'j1_pay_added_p99',
+      'j1_p99_over_gateway_p99',
+      'j1_open_pay_added_p50',
+      'j1_open_pay_added_p99',
+      'j1_open_p99_over_gateway_p99',
     ]);
     // The table and the targets block were printed (their verdicts are not this test's business).
     for (const name of names) {
