@@ -170,9 +170,11 @@ export class WebhookService {
   }
 
   /**
-   * Claims due events one at a time (FOR UPDATE SKIP LOCKED), each applied and marked in its own
-   * transaction; stops when none is due, after `limit`, or once `signal` is aborted (a worker shutting
-   * down finishes the event it holds and claims no other, leaving the rest to the other workers).
+   * First marks due events of types pay does not handle `ignored`, up to `limit` (500 at most) in one
+   * statement; then claims due events one at a time (FOR UPDATE SKIP LOCKED), each applied and marked
+   * in its own transaction; stops when none is due, after `limit` in all, or once `signal` is aborted
+   * (a worker shutting down finishes the event it holds and claims no other, leaving the rest to the
+   * other workers).
    */
   async processDue(
     options: { readonly limit?: number; readonly signal?: AbortSignal } = {},
