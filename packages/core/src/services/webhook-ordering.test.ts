@@ -170,11 +170,32 @@ describe('webhook ordering (property)', () => {
         expect(h.memory.tables.webhookEvents.every((e) => e.status === 'processed')).toBe(true);
         expect(h.callsInTransaction).toEqual([]);
         const subscription = h.memory.tables.subscriptions.find((x) => x.id === payment.subscriptionId);
+        // A first payment that failed leaves its subscription expired; one refunded in full cancels
+        // it now (the default PAY_REFUND_SUBSCRIPTION_POLICY, cancel_now); otherwise it runs.
         expect(subscription?.status).toBe(
-          expected === 'failed' || expected === 'canceled' ? 'expired' : 'active',
+          expected === 'failed' || expected === 'canceled'
+            ? 'expired'
+            : expected === 'refunded'
+              ? 'canceled'
+              : 'active',
         );
       }),
-      { numRuns: 150 },
+      {
+        numRuns: 150,
+        // Refunds that add up to the whole amount exactly (CI's seed -130313647 found it): always run.
+        examples: [
+          [
+            {
+              path: 'succeed',
+              refunds: [660, 471, 118, 751],
+              gaps: [0, 0, 0, 0, 0, 0, 0, 0],
+              twice: Array.from({ length: 16 }, () => false),
+              shuffleSeed: 0,
+              drains: Array.from({ length: 32 }, () => false),
+            },
+          ],
+        ],
+      },
     );
   });
 });
