@@ -148,21 +148,28 @@ async function sandboxCreateConfirm() {
   };
 }
 
-/** apps/api/bench/payments.cjs: it runs its levels BENCH_RUNS times itself and writes its result. */
-async function apiPayments() {
+/**
+ * Runs a benchmark script that runs its own levels BENCH_RUNS times and writes its result as JSON to
+ * BENCH_JSON (a throw-away file here); resolves with that result.
+ */
+async function runJsonBench(script, env) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pay-bench-'));
   try {
-    const json = path.join(dir, 'api-payments.json');
-    await runNode(path.join(ROOT, 'apps/api/bench/payments.cjs'), {
-      BENCH_DURATION_S: DURATION_S,
-      BENCH_RUNS: String(RUNS),
-      BENCH_CONCURRENCY: CONCURRENCY,
-      BENCH_JSON: json,
-    });
+    const json = path.join(dir, 'result.json');
+    await runNode(path.join(ROOT, script), { ...env, BENCH_JSON: json });
     return readJson(json);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** apps/api/bench/payments.cjs: it runs its levels BENCH_RUNS times itself and writes its result. */
+function apiPayments() {
+  return runJsonBench('apps/api/bench/payments.cjs', {
+    BENCH_DURATION_S: DURATION_S,
+    BENCH_RUNS: String(RUNS),
+    BENCH_CONCURRENCY: CONCURRENCY,
+  });
 }
 
 /**
@@ -176,58 +183,34 @@ const STRIPE_LATENCY = 'lognormal:median=300,sigma=0.69,seed=42';
  * adds when each payment waits ~1.2 s on Stripe, and whether anything queues behind the gateway. The
  * levels are 16 and 64 (BENCH_LATENCY_CONCURRENCY): at c=64 the closed loop runs near J1's 50 payments/s.
  */
-async function apiPaymentsStripeLatency() {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pay-bench-'));
-  try {
-    const json = path.join(dir, 'api-payments-stripe-latency.json');
-    await runNode(path.join(ROOT, 'apps/api/bench/payments.cjs'), {
-      BENCH_NAME: 'api/payments-stripe-latency',
-      BENCH_GATEWAY_LATENCY: process.env.BENCH_GATEWAY_LATENCY || STRIPE_LATENCY,
-      BENCH_DURATION_S: DURATION_S,
-      BENCH_RUNS: String(RUNS),
-      BENCH_CONCURRENCY: process.env.BENCH_LATENCY_CONCURRENCY || LATENCY_CONCURRENCY,
-      BENCH_JSON: json,
-    });
-    return readJson(json);
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+function apiPaymentsStripeLatency() {
+  return runJsonBench('apps/api/bench/payments.cjs', {
+    BENCH_NAME: 'api/payments-stripe-latency',
+    BENCH_GATEWAY_LATENCY: process.env.BENCH_GATEWAY_LATENCY || STRIPE_LATENCY,
+    BENCH_DURATION_S: DURATION_S,
+    BENCH_RUNS: String(RUNS),
+    BENCH_CONCURRENCY: process.env.BENCH_LATENCY_CONCURRENCY || LATENCY_CONCURRENCY,
+  });
 }
 
 /**
  * apps/api/bench/webhooks.cjs: acks at each level (BENCH_RUNS runs) and the drain of a backlog with
  * 1, 2 and 4 workers; BENCH_WEBHOOK_BACKLOG and BENCH_WEBHOOK_WORKERS pass through from the environment.
  */
-async function apiWebhooks() {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pay-bench-'));
-  try {
-    const json = path.join(dir, 'api-webhooks.json');
-    await runNode(path.join(ROOT, 'apps/api/bench/webhooks.cjs'), {
-      BENCH_DURATION_S: DURATION_S,
-      BENCH_RUNS: String(RUNS),
-      BENCH_CONCURRENCY: CONCURRENCY,
-      BENCH_JSON: json,
-    });
-    return readJson(json);
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+function apiWebhooks() {
+  return runJsonBench('apps/api/bench/webhooks.cjs', {
+    BENCH_DURATION_S: DURATION_S,
+    BENCH_RUNS: String(RUNS),
+    BENCH_CONCURRENCY: CONCURRENCY,
+  });
 }
 
 /** apps/api/bench/ceiling.cjs: pgbench on the same server, BENCH_RUNS runs itself and writes its result. */
-async function postgresCeiling() {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pay-bench-'));
-  try {
-    const json = path.join(dir, 'postgres-ceiling.json');
-    await runNode(path.join(ROOT, 'apps/api/bench/ceiling.cjs'), {
-      BENCH_DURATION_S: DURATION_S,
-      BENCH_RUNS: String(RUNS),
-      BENCH_JSON: json,
-    });
-    return readJson(json);
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+function postgresCeiling() {
+  return runJsonBench('apps/api/bench/ceiling.cjs', {
+    BENCH_DURATION_S: DURATION_S,
+    BENCH_RUNS: String(RUNS),
+  });
 }
 
 /**
@@ -235,19 +218,11 @@ async function postgresCeiling() {
  * fixed rate against a sandbox with Stripe-like latency, BENCH_RUNS runs of BENCH_J1_SECONDS; BENCH_J1_RATE
  * and BENCH_J1_LATENCY pass through.
  */
-async function apiPaymentsStripeLatencyOpen() {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pay-bench-'));
-  try {
-    const json = path.join(dir, 'api-payments-stripe-latency-open.json');
-    await runNode(path.join(ROOT, 'apps/api/bench/payments-stripe-latency.cjs'), {
-      BENCH_DURATION_S: DURATION_S,
-      BENCH_RUNS: String(RUNS),
-      BENCH_JSON: json,
-    });
-    return readJson(json);
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+function apiPaymentsStripeLatencyOpen() {
+  return runJsonBench('apps/api/bench/payments-stripe-latency.cjs', {
+    BENCH_DURATION_S: DURATION_S,
+    BENCH_RUNS: String(RUNS),
+  });
 }
 
 const BENCHMARKS = [

@@ -25,20 +25,9 @@ const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { numberFromEnv } = require('./bench-setup.cjs');
 const { createBenchDatabase, loadPostgres } = require('./database.cjs');
 const { summariseLevels, renderResultTable } = require('./summary.cjs');
-
-function numberFromEnv(name, fallback, { min, integer }) {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') {
-    return fallback;
-  }
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < min || (integer && !Number.isInteger(value))) {
-    throw new Error(`${name} must be ${integer ? 'an integer' : 'a number'} ≥ ${min}, got "${raw}"`);
-  }
-  return value;
-}
 
 const DURATION_S = numberFromEnv('BENCH_DURATION_S', 6, { min: 0.1, integer: false });
 const RUNS = numberFromEnv('BENCH_RUNS', 3, { min: 1, integer: true });

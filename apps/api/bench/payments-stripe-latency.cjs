@@ -37,6 +37,7 @@ const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const http = require('node:http');
 const path = require('node:path');
+const { controlPlane, numberFromEnv, scrapeMetrics, seedAccount } = require('./bench-setup.cjs');
 const { createBenchDatabase } = require('./database.cjs');
 const { parseGatewayHistogram } = require('./gateway-time.cjs');
 const { cpuFigures, cpuSnapshot, eventLoopFigures, figuresOfRun } = require('./payment-figures.cjs');
@@ -60,18 +61,6 @@ const REQUEST_TIMEOUT_MS = 120_000;
 const INFLIGHT_SAMPLE_MS = 50;
 /** Stripe calls per new subscriber's payment (customer, attach, intent, confirm), to size the log. */
 const CALLS_PER_PAYMENT = 4;
-
-function numberFromEnv(name, fallback, { min, integer }) {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') {
-    return fallback;
-  }
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < min || (integer && !Number.isInteger(value))) {
-    throw new Error(`${name} must be ${integer ? 'an integer' : 'a number'} ≥ ${min}, got "${raw}"`);
-  }
-  return value;
-}
 
 const DURATION_S = numberFromEnv('BENCH_DURATION_S', 6, { min: 0.1, integer: false });
 const RATE = numberFromEnv('BENCH_J1_RATE', 50, { min: 0.1, integer: false });
@@ -266,49 +255,6 @@ async function startLatencySandbox(latency, requestLogLimit) {
     );
   });
   return { pid: child.pid, url, stop };
-}
-
-async function controlPlane(sandboxUrl, method, route) {
-  const res = await fetch(`${sandboxUrl}/_sandbox/${route}`, { method });
-  if (!res.ok) {
-    throw new Error(`${method} /_sandbox/${route} answered ${res.status}: ${await res.text()}`);
-  }
-  return res.json();
-}
-
-async function scrapeMetrics(apiUrl) {
-  const res = await fetch(`${apiUrl}/metrics`);
-  if (!res.ok) {
-    throw new Error(`GET /metrics answered ${res.status}`);
-  }
-  return res.text();
-}
-
-/** An account, a service key and a plan, through the same services the CLI calls (as payments.cjs). */
-async function seedAccount(databaseUrl, sandboxUrl) {
-  const { createPay, loadConfig } = require('@pay/runtime');
-  const { silentLogger } = require('@pay/core');
-  const config = loadConfig({
-    DATABASE_URL: databaseUrl,
-    STRIPE_SECRET_KEY: 'sk_test_bench',
-    STRIPE_API_BASE: sandboxUrl,
-  });
-  const pay = await createPay(config, { logger: silentLogger, role: 'cli' });
-  try {
-    const actor = { type: 'cli_operator', id: 'bench' };
-    const account = await pay.services.accounts.createAccount('bench', actor);
-    const { secret } = await pay.services.accounts.createApiKey(
-      { accountId: account.id, name: 'bench', role: 'service' },
-      actor,
-    );
-    const plan = await pay.services.plans.createPlan(
-      { accountId: account.id, name: 'Bench monthly', amount: 1500, currency: 'usd', interval: 'month' },
-      actor,
-    );
-    return { apiKey: secret, planId: plan.id };
-  } finally {
-    await pay.close();
-  }
 }
 
 /** One POST with a JSON body over node:http (cheaper per request than fetch); resolves with status and text. */

@@ -29,6 +29,7 @@
 
 const fs = require('node:fs');
 const path = require('node:path');
+const { controlPlane, numberFromEnv, scrapeMetrics, seedAccount } = require('./bench-setup.cjs');
 const { createBenchDatabase, loadPostgres } = require('./database.cjs');
 const { parseGatewayHistogram } = require('./gateway-time.cjs');
 const { createAgent, drivePayments, driveReplays } = require('./load.cjs');
@@ -53,18 +54,6 @@ const {
   startSandboxProcess,
 } = require('./processes.cjs');
 const { summariseLevels, renderResultTable } = require('./summary.cjs');
-
-function numberFromEnv(name, fallback, { min, integer }) {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') {
-    return fallback;
-  }
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < min || (integer && !Number.isInteger(value))) {
-    throw new Error(`${name} must be ${integer ? 'an integer' : 'a number'} ≥ ${min}, got "${raw}"`);
-  }
-  return value;
-}
 
 const DURATION_S = numberFromEnv('BENCH_DURATION_S', 6, { min: 0.1, integer: false });
 const RUNS = numberFromEnv('BENCH_RUNS', 3, { min: 1, integer: true });
@@ -96,54 +85,10 @@ function log(message) {
   process.stderr.write(`[bench:payments] ${message}\n`);
 }
 
-async function controlPlane(sandboxUrl, method, route) {
-  const res = await fetch(`${sandboxUrl}/_sandbox/${route}`, { method });
-  if (!res.ok) {
-    throw new Error(`${method} /_sandbox/${route} answered ${res.status}: ${await res.text()}`);
-  }
-  return res.json();
-}
-
-/** The API's /metrics (no key needed). Scraping also resets prom-client's event-loop delay histogram. */
-async function scrapeMetrics(apiUrl) {
-  const res = await fetch(`${apiUrl}/metrics`);
-  if (!res.ok) {
-    throw new Error(`GET /metrics answered ${res.status}`);
-  }
-  return res.text();
-}
-
 /** The pids of PostgreSQL's backends serving `database` (the API's pool), for the core sampler. */
 async function backendPids(admin, database) {
   const rows = await admin`SELECT pid FROM pg_stat_activity WHERE datname = ${database}`;
   return rows.map((row) => row.pid);
-}
-
-/** An account, a service key and a plan, through the same services the CLI calls. */
-async function seedAccount(databaseUrl, sandboxUrl) {
-  const { createPay, loadConfig } = require('@pay/runtime');
-  const { silentLogger } = require('@pay/core');
-  const config = loadConfig({
-    DATABASE_URL: databaseUrl,
-    STRIPE_SECRET_KEY: 'sk_test_bench',
-    STRIPE_API_BASE: sandboxUrl,
-  });
-  const pay = await createPay(config, { logger: silentLogger, role: 'cli' });
-  try {
-    const actor = { type: 'cli_operator', id: 'bench' };
-    const account = await pay.services.accounts.createAccount('bench', actor);
-    const { secret } = await pay.services.accounts.createApiKey(
-      { accountId: account.id, name: 'bench', role: 'service' },
-      actor,
-    );
-    const plan = await pay.services.plans.createPlan(
-      { accountId: account.id, name: 'Bench monthly', amount: 1500, currency: 'usd', interval: 'month' },
-      actor,
-    );
-    return { apiKey: secret, planId: plan.id };
-  } finally {
-    await pay.close();
-  }
 }
 
 async function runBench() {

@@ -32,6 +32,7 @@
 const fs = require('node:fs');
 const http = require('node:http');
 const path = require('node:path');
+const { numberFromEnv, seedAccount } = require('./bench-setup.cjs');
 const { createBenchDatabase } = require('./database.cjs');
 const {
   API_MAIN,
@@ -57,18 +58,6 @@ const {
   pollUntil,
   startWorker,
 } = require('./webhooks-load.cjs');
-
-function numberFromEnv(name, fallback, { min, integer }) {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') {
-    return fallback;
-  }
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < min || (integer && !Number.isInteger(value))) {
-    throw new Error(`${name} must be ${integer ? 'an integer' : 'a number'} ≥ ${min}, got "${raw}"`);
-  }
-  return value;
-}
 
 function listFromEnv(name, fallback) {
   return (process.env[name] || fallback).split(',').map((item) => {
@@ -117,33 +106,6 @@ function log(message) {
 function checkInterrupted() {
   if (interrupted) {
     throw new Error('interrupted');
-  }
-}
-
-/** An account, a service key and a plan, through the services the CLI calls (migrating the database). */
-async function seedAccount(databaseUrl, sandboxUrl) {
-  const { createPay, loadConfig } = require('@pay/runtime');
-  const { silentLogger } = require('@pay/core');
-  const config = loadConfig({
-    DATABASE_URL: databaseUrl,
-    STRIPE_SECRET_KEY: STRIPE_KEY,
-    STRIPE_API_BASE: sandboxUrl,
-  });
-  const pay = await createPay(config, { logger: silentLogger, role: 'cli' });
-  try {
-    const actor = { type: 'cli_operator', id: 'bench' };
-    const account = await pay.services.accounts.createAccount('bench webhooks', actor);
-    const { secret } = await pay.services.accounts.createApiKey(
-      { accountId: account.id, name: 'bench', role: 'service' },
-      actor,
-    );
-    const plan = await pay.services.plans.createPlan(
-      { accountId: account.id, name: 'Bench monthly', amount: 1500, currency: 'usd', interval: 'month' },
-      actor,
-    );
-    return { apiKey: secret, planId: plan.id };
-  } finally {
-    await pay.close();
   }
 }
 
@@ -303,7 +265,10 @@ async function runBench() {
     log(`database ${database.name} (PostgreSQL ${database.serverVersion})`);
     sandbox = await startSandboxProcess();
     cleanups.unshift(() => sandbox.stop());
-    const { apiKey, planId } = await seedAccount(database.url, sandbox.url);
+    const { apiKey, planId } = await seedAccount(database.url, sandbox.url, {
+      stripeKey: STRIPE_KEY,
+      name: 'bench webhooks',
+    });
     const secret = newWebhookSecret();
     api = await startApiProcess(
       apiEnv(database.url, sandbox.url, secret),
