@@ -125,7 +125,9 @@ export function createStripeLimiterMetrics(registry: Registry): StripeLimiterMet
     wait: new Histogram({
       name: 'pay_stripe_limiter_wait_seconds',
       help: "Seconds a request to Stripe waited for pay's own rate limit (PAY_STRIPE_RATE_LIMIT) before it was sent",
-      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 1.5, 1.75, 2, 2.25, 2.5, 3, 5, 10, 30, 60],
+      buckets: [
+        0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 1.5, 1.75, 2, 2.25, 2.5, 3, 5, 10, 30, 60,
+      ],
       registers: [registry],
     }),
     shed: new Counter({
