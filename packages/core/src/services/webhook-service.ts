@@ -257,9 +257,11 @@ export class WebhookService {
       limit,
     );
     if (ignored.length > 0) {
+      // One line per batch, naming every event, so an operator can still find each one by its id.
       this.deps.logger.info('webhook events ignored: pay does not handle their types', {
         count: ignored.length,
         types: [...new Set(ignored.map((event) => event.type))],
+        stripeEventIds: ignored.map((event) => event.stripeEventId),
       });
     }
     for (const event of ignored) {
